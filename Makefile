@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# Speeding up VM creation with passthrough devices: kernel patches against
+# Linux 6.12 LTS, selftests that measure them, and the pipeline that boots the
+# patched kernel under QEMU to run them.  "make help" lists the targets.
+
+KVARIANT ?= patched
+export KVARIANT
+
+SHELL := /bin/bash
+SCRIPTS := scripts
+
+.DEFAULT_GOAL := help
+
+help:
+	@echo "Main targets (set-up included):"
+	@echo "  make bench          before/after evidence: results/<date>-<kernel>-<machine>/"
+	@echo "  make check          unit tests, selftests on the host, kernel build, suite in the guest"
+	@echo "Steps:"
+	@echo "  make deps           install the Debian packages used (idempotent)"
+	@echo "  make kernel         build Debian linux-source-6.12 + patches/series (KVARIANT=patched|base|debug)"
+	@echo "  make selftests      build the suite and install it in build/kselftest_install"
+	@echo "  make vmtest         boot the kernel under QEMU TCG and run VMTEST_CMD (default: the suite)"
+	@echo "  make check-patches  checkpatch --strict, and a build after every patch of the series"
+	@echo "  make clean          remove selftest builds; 'make distclean' removes build/"
+	@echo "Variables: KVARIANT, VMTEST_MEM, VMTEST_CPUS, VMTEST_NODES, VMTEST_DEVICES,"
+	@echo "  VMTEST_APPEND, VMTEST_CMD, VMTEST_TIMEOUT (see scripts/vmtest.sh --help)"
+
+deps:
+	@$(SCRIPTS)/deps.sh
+
+kernel: deps
+	@$(SCRIPTS)/kernel.sh all
+
+# Only what the selftests need from the kernel: the tree and its headers.
+kernel-headers: deps
+	@$(SCRIPTS)/kernel.sh prepare
+	@$(SCRIPTS)/kernel.sh config
+	@$(SCRIPTS)/kernel.sh headers
+
+selftests: kernel-headers
+	@$(MAKE) --no-print-directory -C selftests install
+
+vmtest: kernel selftests
+	@$(SCRIPTS)/vmtest.sh
+
+check: deps
+	@$(SCRIPTS)/check.sh
+
+check-patches: deps
+	@$(SCRIPTS)/check-patches.sh
+
+clean:
+	@$(MAKE) --no-print-directory -C selftests clean 2>/dev/null || true
+	rm -rf build/selftests build/kselftest_install
+
+distclean:
+	rm -rf build
+
+.PHONY: help deps kernel kernel-headers selftests vmtest check check-patches clean distclean

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Scan a guest kernel log for reports that must fail a run even when every
+# test passed: WARNING, BUG, Oops, lockdep, KASAN/UBSAN/KFENCE, RCU stalls,
+# hung tasks, soft/hard lockups, kmemleak.
+#
+# Usage: scripts/kernel-health.sh RESULTS_DIR|LOGFILE
+#   Reads RESULTS_DIR/dmesg.txt (or console.log when the guest died before
+#   saving dmesg).  Prints one KTAP result; exit 0 clean, 1 dirty, 2 no log.
+set -u
+case "${1:-}" in
+-h|--help|"") sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+if [ -d "$1" ]; then
+	log=$1/dmesg.txt
+	[ -s "$log" ] || log=$1/console.log
+else
+	log=$1
+fi
+[ -s "$log" ] || { echo "kernel-health: no log in $1" >&2; exit 2; }
+
+pat='WARNING:|BUG:|Oops|kernel BUG at|general protection fault|Kernel panic'
+pat+='|UBSAN:|KFENCE:|possible circular locking|possible recursive locking'
+pat+='|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked'
+pat+='|rcu: INFO:|self-detected stall|soft lockup|hard LOCKUP'
+pat+='|unreferenced object|Call Trace:'
+
+echo "TAP version 13"
+echo "1..1"
+hits=$(grep -E "$pat" "$log" | head -20)
+if [ -z "$hits" ]; then
+	echo "ok 1 kernel_health"
+	exit 0
+fi
+n=$(grep -cE "$pat" "$log")
+printf '# %s\n' "$hits"
+echo "not ok 1 kernel_health # $n report line(s) in $(basename "$log")"
+exit 1

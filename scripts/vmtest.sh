@@ -1,0 +1,193 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the built kernel under QEMU TCG with an IOMMU and VFIO-bindable PCI
+# devices, run a command inside (default: the installed selftest suite), and
+# return its exit status.
+#
+# Usage: scripts/vmtest.sh [-h] [COMMAND...]
+#   COMMAND runs in the guest under bash, from the repository root (read-only);
+#   without one, VMTEST_CMD, and without that the whole installed suite.
+#
+# Environment (defaults in brackets):
+#   KVARIANT        patched | base | debug                           [patched]
+#   VMTEST_MEM      guest RAM, QEMU size syntax                         [8G]
+#   VMTEST_CPUS     vCPUs                                                [2]
+#   VMTEST_NODES    NUMA nodes; RAM and vCPUs are split evenly           [1]
+#   VMTEST_DEVICES  space-separated, in the order VFIO_SELFTESTS_BDF lists them:
+#                     edu          QEMU's edu DMA engine (no FLR)
+#                     virtio:N     N virtio-rng functions, each behind its own
+#                                  pcie-root-port (they do FLR)
+#                     ivshmem:SIZE ivshmem-plain, SIZE-byte BAR2 backed by a
+#                                  sparse memfd (a GPU-like large BAR)
+#                                            [edu virtio:2 ivshmem:1G]
+#   VMTEST_APPEND   extra guest kernel command line, e.g. kvm.tdp_mmu=0
+#   VMTEST_CMD      command to run (same as COMMAND)
+#   VMTEST_TIMEOUT  seconds before the guest is killed                [2400]
+#   VMTEST_RESULTS  results directory    [results/vmtest/<timestamp>-<variant>]
+#   VMTEST_QUIET=1  do not copy the guest console to stdout
+#
+# In the guest: the host's / is the root file system (virtio-9p, read-only),
+# tmpfs on /tmp, /run, /dev/shm; the results directory is mounted read-write
+# at /tmp/results and exported as VMTEST_RESULTS; the chosen devices are bound
+# to vfio-pci and their addresses exported in VFIO_SELFTESTS_BDF.
+#
+# Results: console.log (serial console), dmesg.txt, ktap.log (the command's
+# output), meta.txt (kernel, QEMU, machine, command line), health.ktap (the
+# dmesg scan), rc (the command's exit status).  Exit status: the command's,
+# or 1 if the kernel is missing, devices failed to bind, the guest panicked,
+# timed out, or its log shows a WARNING/BUG/Oops/lockdep/KASAN report.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+case "${1:-}" in -h|--help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+
+KVARIANT=${KVARIANT:-patched}
+kvariant_check "$KVARIANT"
+OBJ=$(kobj_dir "$KVARIANT")
+KERNEL=$OBJ/arch/x86/boot/bzImage
+MEM=${VMTEST_MEM:-8G}
+CPUS=${VMTEST_CPUS:-2}
+NODES=${VMTEST_NODES:-1}
+DEVICES=${VMTEST_DEVICES:-edu virtio:2 ivshmem:1G}
+TIMEOUT=${VMTEST_TIMEOUT:-2400}
+CMD=${*:-${VMTEST_CMD:-}}
+[ -n "$CMD" ] || CMD="$TOP/scripts/run-suite.sh"
+
+[ -f "$KERNEL" ] || die "no kernel at $KERNEL: run 'make kernel KVARIANT=$KVARIANT' first"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run 'make deps'"
+
+RES=${VMTEST_RESULTS:-$TOP/results/vmtest/$(date +%Y%m%d-%H%M%S)-$KVARIANT}
+mkdir -p "$RES"
+RES=$(cd "$RES" && pwd)
+rm -f "$RES"/{rc,console.log,dmesg.txt,ktap.log,health.ktap,bind.log}
+ln -sfn "$(basename "$RES")" "$(dirname "$RES")/latest" 2>/dev/null || true
+
+# size_bytes 8G -> 8589934592
+size_bytes() { numfmt --from=iec "${1%B}"; }
+
+# ---- devices -------------------------------------------------------------
+# Each device gets a role (its vendor:device ID) that the guest resolves to a
+# BDF; IDs that repeat are taken in bus order, which is the order added here.
+qdev=() roles=() port=0 hole64=$((32 << 30))
+add_port() {	# -> prints the id of a new pcie-root-port
+	port=$((port + 1))
+	qdev+=(-device "pcie-root-port,id=rp$port,chassis=$port,bus=pcie.0")
+}
+for d in $DEVICES; do
+	case "$d" in
+	edu)
+		# dma_mask: the default (28 bits) would clamp IOVAs above 256 MiB.
+		qdev+=(-device "edu,dma_mask=0xffffffffffffffff")
+		roles+=(1234:11e8) ;;
+	virtio:*)
+		n=${d#virtio:}
+		[[ $n =~ ^[0-9]+$ ]] || die "VMTEST_DEVICES: bad count in '$d'"
+		for ((i = 0; i < n; i++)); do
+			add_port
+			# Modern-only virtio on a PCIe port advertises FLR.
+			qdev+=(-device "virtio-rng-pci,bus=rp$port,disable-legacy=on")
+			roles+=(1af4:1044)
+		done ;;
+	ivshmem:*)
+		sz=$(size_bytes "${d#ivshmem:}") || die "VMTEST_DEVICES: bad size in '$d'"
+		add_port
+		qdev+=(-object "memory-backend-memfd,id=ivshm$port,size=$sz,share=on")
+		qdev+=(-device "ivshmem-plain,memdev=ivshm$port,bus=rp$port")
+		# Room for the BAR in the 64-bit PCI hole, with slack for alignment.
+		[ $((2 * sz)) -gt $hole64 ] && hole64=$((2 * sz))
+		roles+=(1af4:1110) ;;
+	*) die "VMTEST_DEVICES: unknown device '$d' (edu, virtio:N, ivshmem:SIZE)" ;;
+	esac
+done
+
+# ---- memory and NUMA -------------------------------------------------------
+mem_b=$(size_bytes "$MEM") || die "bad VMTEST_MEM '$MEM'"
+numa=()
+if [ "$NODES" -gt 1 ]; then
+	[ $((CPUS % NODES)) = 0 ] || die "VMTEST_CPUS ($CPUS) must be a multiple of VMTEST_NODES ($NODES)"
+	per=$((mem_b / NODES / (2 << 20) * (2 << 20)))
+	mem_b=$((per * NODES))
+	for ((i = 0; i < NODES; i++)); do
+		c0=$((i * CPUS / NODES)) c1=$(((i + 1) * CPUS / NODES - 1))
+		numa+=(-object "memory-backend-ram,id=node$i,size=$per")
+		numa+=(-numa "node,nodeid=$i,cpus=$c0-$c1,memdev=node$i")
+	done
+fi
+
+# ---- the job the guest runs ---------------------------------------------
+{
+	printf 'export VMTEST_ROLES=%q\n' "${roles[*]}"
+	printf 'export KVARIANT=%q\n' "$KVARIANT"
+	printf 'export VMTEST_KERNEL_VERSION=%q\n' "$(cat "$OBJ/kernel.version" 2>/dev/null || echo unknown)"
+	printf 'export VMTEST_TOP=%q\n' "$TOP"
+	printf 'VMTEST_CMD=%q\n' "$CMD"
+} >"$RES/job.sh"
+
+# The root file system is the host's / (9p tag "root"), read-only.
+append="root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro"
+append+=" init=$TOP/scripts/guest-init.sh console=ttyS0 loglevel=4 panic=-1"
+append+=" intel_iommu=on vfio_iommu_type1.allow_unsafe_interrupts=1"
+append+=" transparent_hugepage=always ${VMTEST_APPEND:-}"
+
+qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
+	-accel tcg,thread=multi -cpu max
+	-M "q35,kernel-irqchip=split" -global "q35-pcihost.pci-hole64-size=$hole64"
+	-m "$((mem_b >> 20))M" -smp "$CPUS" "${numa[@]}"
+	# The IOMMU comes before any PCI device it translates for.
+	-device intel-iommu,intremap=on,caching-mode=on
+	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=root,mount_tag=root"
+	-fsdev "local,id=results,path=$RES,security_model=none,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=results,mount_tag=results"
+	"${qdev[@]}"
+	-chardev "file,id=con,path=$RES/console.log" -serial chardev:con
+	-kernel "$KERNEL" -append "$append")
+
+{
+	echo "kernel: $(cat "$OBJ/kernel.version" 2>/dev/null || echo unknown)"
+	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg"
+	echo "host: $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -r)"
+	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'"
+	echo "append: $append"
+	echo "command: $CMD"
+	echo "started: $(date -Is)"
+	echo "qemu-cmdline: ${qemu[*]}"
+} >"$RES/meta.txt"
+
+log "booting $(basename "$OBJ") ($MEM, $CPUS vCPUs, devices: $DEVICES); results in ${RES#$TOP/}"
+: >"$RES/console.log"
+tailpid=
+if [ "${VMTEST_QUIET:-0}" != 1 ]; then
+	tail -n +1 -F "$RES/console.log" 2>/dev/null &
+	tailpid=$!
+fi
+t0=$SECONDS
+set +e
+timeout -k 10 "$TIMEOUT" "${qemu[@]}" </dev/null >"$RES/qemu.log" 2>&1
+qrc=$?
+set -e
+sleep 0.3
+[ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null && wait "$tailpid" 2>/dev/null
+echo "finished: $(date -Is), $((SECONDS - t0))s, qemu rc $qrc" >>"$RES/meta.txt"
+
+fail() {
+	warn "$1"
+	echo "---- last console lines ($RES/console.log) ----" >&2
+	tail -n 40 "$RES/console.log" >&2
+	[ -s "$RES/qemu.log" ] && { echo "---- qemu ----" >&2; tail -n 20 "$RES/qemu.log" >&2; }
+	exit 1
+}
+
+# ---- verdict --------------------------------------------------------------
+[ $qrc = 124 ] || [ $qrc = 137 ] && fail "guest timed out after ${TIMEOUT}s (VMTEST_TIMEOUT)"
+[ -s "$RES/bind.log" ] && grep -q '^FAIL' "$RES/bind.log" && fail "device binding failed: $(grep '^FAIL' "$RES/bind.log" | head -3)"
+[ -f "$RES/rc" ] || fail "the guest stopped without reporting an exit status (panic or crash; qemu rc $qrc)"
+rc=$(cat "$RES/rc")
+
+# Kernel health: any report in the guest's log fails the run.
+"$TOP/scripts/kernel-health.sh" "$RES" >"$RES/health.ktap" || {
+	cat "$RES/health.ktap" >&2
+	fail "the guest kernel log has warnings or errors (see $RES/dmesg.txt)"
+}
+log "guest command exited $rc after $((SECONDS - t0))s"
+exit "$rc"

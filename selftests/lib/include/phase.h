@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Timing of test phases: wall time (CLOCK_MONOTONIC) and the CPU time of the
+ * whole process (CLOCK_PROCESS_CPUTIME_ID: user + system, all threads), so a
+ * report can say both how long a phase took and how much CPU it burned.
+ */
+#ifndef SELFTESTS_PHASE_H
+#define SELFTESTS_PHASE_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct phase_clock {
+	struct timespec wall;
+	struct timespec cpu;
+};
+
+struct phase_time {
+	int64_t wall_ns;
+	int64_t cpu_ns;
+};
+
+void phase_start(struct phase_clock *c);
+/* Time since phase_start(). */
+struct phase_time phase_stop(const struct phase_clock *c);
+
+static inline double ns_to_s(int64_t ns)
+{
+	return ns / 1e9;
+}
+
+/* Bytes per second as MiB/s, 0 for a zero duration. */
+static inline double mib_per_s(uint64_t bytes, int64_t ns)
+{
+	return ns > 0 ? (bytes / 1048576.0) / ns_to_s(ns) : 0;
+}
+
+#endif /* SELFTESTS_PHASE_H */
