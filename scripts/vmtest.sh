@@ -167,7 +167,10 @@ timeout -k 10 "$TIMEOUT" "${qemu[@]}" </dev/null >"$RES/qemu.log" 2>&1
 qrc=$?
 set -e
 sleep 0.3
-[ -n "$tailpid" ] && kill "$tailpid" 2>/dev/null && wait "$tailpid" 2>/dev/null
+if [ -n "$tailpid" ]; then
+	kill "$tailpid" 2>/dev/null
+	wait "$tailpid" 2>/dev/null || true	# 143: it was killed
+fi
 echo "finished: $(date -Is), $((SECONDS - t0))s, qemu rc $qrc" >>"$RES/meta.txt"
 
 fail() {

@@ -27,6 +27,7 @@ KHDR_INCLUDES := -isystem $(KOBJ)/usr/include
 
 OVERRIDE_TARGETS := 1
 include $(KSFT)/lib.mk
+$(shell mkdir -p $(OUTPUT))
 
 # lib.mk's runner reads <BASE_DIR>/<collection>/settings: point BASE_DIR at
 # this suite, whose kselftest/ is a link to the kernel tree's runner.

@@ -47,7 +47,7 @@ int sys_read_u64(const char *path, uint64_t *val)
 
 int sys_write_str(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY);
+	int fd = open(path, O_WRONLY | O_TRUNC);
 	ssize_t n, len = strlen(val);
 
 	if (fd < 0)

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+# A minimal KTAP emitter for the shell unit tests.  Source it, then:
+#   plan N; ok COND_EXIT_STATUS "name"; ...; done_testing
+_n=0 _fail=0
+plan() { echo "TAP version 13"; echo "1..$1"; }
+# ok <rc> <name> [diagnostic]: rc 0 passes.
+ok() {
+	_n=$((_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $_n $2"
+	else
+		echo "not ok $_n $2"
+		[ -n "${3:-}" ] && printf '# %s\n' "$3"
+		_fail=$((_fail + 1))
+	fi
+}
+# is <got> <want> <name>
+is() {
+	[ "$1" = "$2" ]; ok $? "$3" "got '$1', want '$2'"
+}
+done_testing() { [ $_fail = 0 ]; }

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Unit tests of scripts/: the KTAP counter, the kernel-log scanner, and the
+# argument checks of vmtest.sh, deps.sh and kernel.sh.  Prints KTAP.
+set -u
+T=$(cd "$(dirname "$0")" && pwd)
+S=$T/../scripts
+. "$T/ktap.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+plan 22
+
+# ---- ktap-summary.sh
+out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
+is "$out" "3 passed, 2 failed, 3 skipped" "ktap-summary counts every level of a nested log"
+is $rc 1 "ktap-summary exits 1 when something failed"
+printf 'TAP version 13\n1..1\nok 1 a\n# ok 2 b # SKIP x\n' >"$tmp/ok.ktap"
+"$S/ktap-summary.sh" -q "$tmp/ok.ktap"; is $? 0 "ktap-summary exits 0 when nothing failed"
+printf 'no results here\n' >"$tmp/none.ktap"
+out=$("$S/ktap-summary.sh" "$tmp/none.ktap"); rc=$?
+is "$out/$rc" "0 passed, 0 failed, 0 skipped/1" "ktap-summary fails a log with no results"
+out=$("$S/ktap-summary.sh" "$tmp/ok.ktap" "$T/fixtures/nested.ktap")
+is "$out" "4 passed, 2 failed, 4 skipped" "ktap-summary adds up several files"
+
+# ---- kernel-health.sh
+"$S/kernel-health.sh" "$T/fixtures/dmesg-clean.txt" >"$tmp/h"; is $? 0 "kernel-health passes a clean boot log"
+for f in "$T"/fixtures/dmesg-bad-*.txt; do
+	"$S/kernel-health.sh" "$f" >"$tmp/h"; rc=$?
+	grep -q '^not ok 1 kernel_health' "$tmp/h"
+	ok $(( rc == 1 && $? == 0 ? 0 : 1 )) "kernel-health flags $(basename "$f" .txt | sed 's/dmesg-bad-//')"
+done
+mkdir "$tmp/res"; cp "$T/fixtures/dmesg-bad-warning.txt" "$tmp/res/console.log"
+"$S/kernel-health.sh" "$tmp/res" >/dev/null; is $? 1 "kernel-health falls back to console.log without dmesg.txt"
+"$S/kernel-health.sh" "$tmp/nothing" >/dev/null 2>&1; is $? 2 "kernel-health exits 2 without a log"
+
+# ---- vmtest.sh: refuses bad input before booting anything
+BUILD=$tmp/build "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q 'no kernel at' "$tmp/e"; is "$rc/$?" "1/0" "vmtest fails clearly without a kernel"
+mkdir -p "$tmp/build/obj-patched/arch/x86/boot" && : >"$tmp/build/obj-patched/arch/x86/boot/bzImage"
+BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_DEVICES="edu gpu" "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "unknown device 'gpu'" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects an unknown device"
+BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_DEVICES="virtio:x" "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "bad count" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a bad device count"
+BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_CPUS=3 VMTEST_NODES=2 "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "multiple of VMTEST_NODES" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects vCPUs that do not split over nodes"
+KVARIANT=nope "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "unknown KVARIANT" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects an unknown KVARIANT"
+
+# ---- kernel.sh, deps.sh
+KVARIANT=nope "$S/kernel.sh" version >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "unknown KVARIANT" "$tmp/e"; is "$rc/$?" "1/0" "kernel.sh rejects an unknown KVARIANT"
+"$S/kernel.sh" frobnicate >/dev/null 2>"$tmp/e"; is $? 1 "kernel.sh rejects an unknown command"
+"$S/deps.sh" --bogus >/dev/null 2>&1; is $? 1 "deps.sh rejects an unknown argument"
+
+done_testing
