@@ -40,6 +40,7 @@ for d in /var/tmp /var/log /var/lib /var/cache /root; do
 	mount -t tmpfs tmpfs "$d" 2>/dev/null || true
 done
 mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
 mount -t hugetlbfs hugetlbfs /dev/hugepages
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 
@@ -53,6 +54,13 @@ export VMTEST_RESULTS=$R
 
 # shellcheck source=/dev/null
 . $R/job.sh
+# A checkout under /tmp, /root... is hidden by the tmpfs mounts above: mount
+# it again from its own share (this script keeps running from its open fd).
+if [ ! -d "$VMTEST_TOP/scripts" ]; then
+	mkdir -p "$VMTEST_TOP"
+	mount -t 9p -o trans=virtio,version=9p2000.L,cache=loose,msize=262144,ro top "$VMTEST_TOP" ||
+		{ echo "guest-init: cannot mount the checkout at $VMTEST_TOP" >/dev/console; exit 1; }
+fi
 cd "$VMTEST_TOP" || exit 1
 
 # ---- bind the test devices to vfio-pci -----------------------------------

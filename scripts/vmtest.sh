@@ -27,7 +27,8 @@
 #   VMTEST_QUIET=1  do not copy the guest console to stdout
 #
 # In the guest: the host's / is the root file system (virtio-9p, read-only),
-# tmpfs on /tmp, /run, /dev/shm; the results directory is mounted read-write
+# tmpfs on /tmp, /run, /dev/shm (the checkout is mounted again at its path if
+# they hide it); the results directory is mounted read-write
 # at /tmp/results and exported as VMTEST_RESULTS; the chosen devices are bound
 # to vfio-pci and their addresses exported in VFIO_SELFTESTS_BDF.
 #
@@ -137,6 +138,10 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	-device intel-iommu,intremap=on,caching-mode=on
 	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
 	-device "virtio-9p-pci,fsdev=root,mount_tag=root"
+	# The checkout again, for when the guest's tmpfs mounts hide its path
+	# (a clone under /tmp or /root).
+	-fsdev "local,id=top,path=$TOP,security_model=none,readonly=on,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=top,mount_tag=top"
 	-fsdev "local,id=results,path=$RES,security_model=none,multidevs=remap"
 	-device "virtio-9p-pci,fsdev=results,mount_tag=results"
 	"${qdev[@]}"

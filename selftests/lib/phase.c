@@ -5,10 +5,21 @@
 #include "test_util.h"
 #include "phase.h"
 
+static void start(struct phase_clock *c, clockid_t cpu_clock)
+{
+	c->cpu_clock = cpu_clock;
+	clock_gettime(CLOCK_MONOTONIC, &c->wall);
+	clock_gettime(cpu_clock, &c->cpu);
+}
+
 void phase_start(struct phase_clock *c)
 {
-	clock_gettime(CLOCK_MONOTONIC, &c->wall);
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c->cpu);
+	start(c, CLOCK_PROCESS_CPUTIME_ID);
+}
+
+void phase_start_thread(struct phase_clock *c)
+{
+	start(c, CLOCK_THREAD_CPUTIME_ID);
 }
 
 struct phase_time phase_stop(const struct phase_clock *c)
@@ -16,7 +27,7 @@ struct phase_time phase_stop(const struct phase_clock *c)
 	struct timespec wall, cpu;
 
 	clock_gettime(CLOCK_MONOTONIC, &wall);
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	clock_gettime(c->cpu_clock, &cpu);
 	return (struct phase_time) {
 		.wall_ns = timespec_to_ns(timespec_sub(wall, c->wall)),
 		.cpu_ns = timespec_to_ns(timespec_sub(cpu, c->cpu)),

@@ -313,7 +313,8 @@ static int bdf_group(const char *bdf)
 	return atoi(strrchr(link, '/') + 1);
 }
 
-static int open_legacy(struct vfio_pci_dev *dev)
+/* Legacy: put the device's group in the container; no reset happens here. */
+static int attach_legacy(struct vfio_pci_dev *dev)
 {
 	struct vfio_iommu *iommu = dev->iommu;
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -341,10 +342,10 @@ static int open_legacy(struct vfio_pci_dev *dev)
 			return -errno;
 		iommu->iommu_set = true;
 	}
-	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
-	return dev->fd < 0 ? -errno : 0;
+	return 0;
 }
 
+/* iommufd: open the cdev, bind (the kernel resets here) and attach. */
 static int open_cdev(struct vfio_pci_dev *dev)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
@@ -394,20 +395,47 @@ static int read_regions(struct vfio_pci_dev *dev)
 	return 0;
 }
 
-struct vfio_pci_dev *__vfio_pci_open(struct vfio_iommu *iommu, const char *bdf)
+struct vfio_pci_dev *__vfio_pci_attach(struct vfio_iommu *iommu, const char *bdf)
 {
 	struct vfio_pci_dev *dev = calloc(1, sizeof(*dev));
-	int r;
+	int r = 0;
 
 	TEST_ASSERT(dev, "calloc");
 	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
 	dev->iommu = iommu;
 	dev->group_fd = -1;
 	dev->fd = -1;
+	if (is_legacy(iommu->mode))
+		r = attach_legacy(dev);
+	if (r) {
+		vfio_pci_close(dev);
+		errno = -r;
+		return NULL;
+	}
+	return dev;
+}
 
-	r = is_legacy(iommu->mode) ? open_legacy(dev) : open_cdev(dev);
-	if (!r)
-		r = read_regions(dev);
+int __vfio_pci_open_fd(struct vfio_pci_dev *dev)
+{
+	int r;
+
+	if (is_legacy(dev->iommu->mode)) {
+		dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
+		r = dev->fd < 0 ? -errno : 0;
+	} else {
+		r = open_cdev(dev);
+	}
+	return r ? r : read_regions(dev);
+}
+
+struct vfio_pci_dev *__vfio_pci_open(struct vfio_iommu *iommu, const char *bdf)
+{
+	struct vfio_pci_dev *dev = __vfio_pci_attach(iommu, bdf);
+	int r;
+
+	if (!dev)
+		return NULL;
+	r = __vfio_pci_open_fd(dev);
 	if (r) {
 		vfio_pci_close(dev);
 		errno = -r;
@@ -502,21 +530,34 @@ void vfio_pci_reset(struct vfio_pci_dev *dev)
 	TEST_ASSERT(!r, "%s: VFIO_DEVICE_RESET failed: %d (%s)", dev->bdf, r, strerror(-r));
 }
 
-void *vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx)
+void *__vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx)
 {
 	struct vfio_pci_bar *bar = &dev->bar[idx];
+	void *addr;
 
-	TEST_ASSERT(idx >= 0 && idx < PCI_STD_NUM_BARS, "bad BAR index %d", idx);
-	TEST_ASSERT(bar->size && (bar->flags & VFIO_REGION_INFO_FLAG_MMAP),
-		    "%s: BAR%d (size 0x%lx, flags 0x%x) cannot be mmapped",
-		    dev->bdf, idx, bar->size, bar->flags);
+	if (idx < 0 || idx >= PCI_STD_NUM_BARS || !bar->size ||
+	    !(bar->flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if (!bar->addr) {
-		bar->addr = mmap(NULL, bar->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-				 dev->fd, bar->offset);
-		TEST_ASSERT(bar->addr != MAP_FAILED, "%s: mmap of BAR%d (0x%lx bytes) failed: %s",
-			    dev->bdf, idx, bar->size, strerror(errno));
+		addr = mmap(NULL, bar->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    dev->fd, bar->offset);
+		if (addr == MAP_FAILED)
+			return NULL;
+		bar->addr = addr;
 	}
 	return bar->addr;
+}
+
+void *vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx)
+{
+	void *addr = __vfio_pci_bar_map(dev, idx);
+
+	TEST_ASSERT(addr, "%s: mmap of BAR%d (size 0x%lx, flags 0x%x) failed: %s", dev->bdf,
+		    idx, idx >= 0 && idx < PCI_STD_NUM_BARS ? dev->bar[idx].size : 0,
+		    idx >= 0 && idx < PCI_STD_NUM_BARS ? dev->bar[idx].flags : 0, strerror(errno));
+	return addr;
 }
 
 bool vfio_bdf_valid(const char *s)

@@ -13,6 +13,7 @@
 struct phase_clock {
 	struct timespec wall;
 	struct timespec cpu;
+	clockid_t cpu_clock;
 };
 
 struct phase_time {
@@ -21,6 +22,8 @@ struct phase_time {
 };
 
 void phase_start(struct phase_clock *c);
+/* The same, but CPU time of the calling thread only (for a phase run by one thread). */
+void phase_start_thread(struct phase_clock *c);
 /* Time since phase_start(). */
 struct phase_time phase_stop(const struct phase_clock *c);
 

@@ -90,9 +90,17 @@ void vfio_dma_unmap(struct vfio_iommu *iommu, uint64_t iova, uint64_t size);
 uint64_t vfio_iommu_iova_base(struct vfio_iommu *iommu, uint64_t min, uint64_t size);
 
 /*
- * Open @bdf (bound to vfio-pci) in @iommu.  Opening resets an FLR-capable
- * device in the kernel (vfio_pci_core_enable), as it does for any VMM.
+ * Open @bdf (bound to vfio-pci) in @iommu.  Opening resets the device in
+ * the kernel (vfio_pci_core_enable() -> pci_try_reset_function()), as it
+ * does for any VMM.  It is two steps, which a VMM may separate:
+ *   __vfio_pci_attach()   legacy: the group joins the container (the first
+ *                         one sets the IOMMU type, after which DMA can be
+ *                         mapped); iommufd: nothing yet.  No reset.
+ *   __vfio_pci_open_fd()  get the device fd (legacy) or open, bind and
+ *                         attach the cdev (iommufd): the reset happens here.
  */
+struct vfio_pci_dev *__vfio_pci_attach(struct vfio_iommu *iommu, const char *bdf);
+int __vfio_pci_open_fd(struct vfio_pci_dev *dev);
 struct vfio_pci_dev *__vfio_pci_open(struct vfio_iommu *iommu, const char *bdf);
 struct vfio_pci_dev *vfio_pci_open(struct vfio_iommu *iommu, const char *bdf);
 void vfio_pci_close(struct vfio_pci_dev *dev);
@@ -108,7 +116,11 @@ bool vfio_pci_has_flr(struct vfio_pci_dev *dev);
 /* VFIO_DEVICE_RESET: 0 or -errno. */
 int __vfio_pci_reset(struct vfio_pci_dev *dev);
 void vfio_pci_reset(struct vfio_pci_dev *dev);
-/* mmap the whole of BAR @idx (also stored in dev->bar[idx].addr). */
+/*
+ * mmap the whole of BAR @idx (also stored in dev->bar[idx].addr).  NULL with
+ * errno set (EINVAL: no such BAR or it cannot be mmapped).
+ */
+void *__vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx);
 void *vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx);
 
 /*

@@ -1,0 +1,907 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A small VMM that creates a VM with passthrough devices phase by phase.
+ * See vmm.h for the model.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <numa.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+
+#include "edu.h"
+#include "hostmem.h"
+#include "kprobe_count.h"
+#include "sysutil.h"
+#include "vmm.h"
+
+#define LEGACY_LOW	(640ULL << 10)	/* conventional memory, registered first */
+#define PAM_START	0xc0000ULL	/* the legacy area firmware toggles */
+#define PAM_END		0x100000ULL
+#define MAGIC_OFF	(VMM_LOW_SPLIT + 0x1000)	/* the value the guest reads */
+#define EDU_SRC_OFF	(VMM_LOW_SPLIT + 0x2000)	/* edu copies this page ... */
+#define EDU_DST_OFF	(VMM_LOW_SPLIT + 0x3000)	/* ... to this one */
+#define BAR_WINDOW	(64ULL << 30)	/* model address of the first BAR */
+#define MAX_SECTIONS	4
+#define MAX_MAPS	64
+#define MAX_BARS	(VMM_MAX_DEVICES * PCI_STD_NUM_BARS)
+#define SLOT_RAM_FIRST	1		/* the library's own memslot is 0 */
+#define SLOT_RAM_LAST	7
+#define SLOT_BAR_FIRST	8
+
+static const char * const fix_names[VMM_NR_FIXES] = {
+	[VMM_FIX_DEDUP_MAP] = "dedup-map",
+	[VMM_FIX_SPLIT_LOW] = "split-low",
+	[VMM_FIX_ONE_RESET] = "one-reset",
+	[VMM_FIX_PARALLEL_RESET] = "parallel-reset",
+	[VMM_FIX_BAR_NO_DIRTY] = "bar-no-dirty",
+};
+
+static const char * const phase_names[VMM_NR_PHASES] = {
+	[VMM_PH_RAM] = "ram",
+	[VMM_PH_KVM] = "kvm",
+	[VMM_PH_IOMMU] = "iommu",
+	[VMM_PH_DEVICES] = "devices",
+	[VMM_PH_DMA_MAP] = "dma_map",
+	[VMM_PH_BARS] = "bars",
+	[VMM_PH_FIRMWARE] = "firmware",
+	[VMM_PH_BOOT] = "boot",
+	[VMM_PH_TOTAL] = "total",
+};
+
+const char *vmm_fix_name(enum vmm_fix fix)
+{
+	return fix < VMM_NR_FIXES ? fix_names[fix] : "?";
+}
+
+int vmm_fix_parse(const char *name)
+{
+	for (int i = 0; i < VMM_NR_FIXES; i++)
+		if (!strcmp(name, fix_names[i]))
+			return i;
+	return -1;
+}
+
+const char *vmm_phase_name(enum vmm_phase ph)
+{
+	return ph < VMM_NR_PHASES ? phase_names[ph] : "?";
+}
+
+struct range {
+	uint64_t start;
+	uint64_t size;
+};
+
+struct vmm_bar {
+	int dev;
+	int idx;
+	uint64_t addr;		/* model address: IOVA; GPA is VMM_RAM_GPA + addr */
+	uint64_t size;
+	void *hva;
+	uint32_t slot;
+	bool dma_mapped;
+};
+
+struct vmm {
+	const struct vmm_config *cfg;
+	struct vmm_result *res;
+	struct hostmem ram;
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpus[VMM_MAX_VCPUS];
+	struct vfio_iommu *iommu;
+	struct vfio_pci_dev *dev[VMM_MAX_DEVICES];
+	/* What the kernel has mapped for guest RAM (the truth, for cleanup). */
+	struct range mapped[MAX_MAPS];
+	int nr_mapped;
+	/* The RAM sections the DMA side has been told about. */
+	struct range view[MAX_SECTIONS];
+	int nr_view;
+	/* The RAM memslots KVM has, and their ids. */
+	struct range slots[MAX_SECTIONS];
+	uint32_t slot_id[MAX_SECTIONS];
+	int nr_slots;
+	struct vmm_bar bars[MAX_BARS];
+	int nr_bars;
+	bool in_toggle;
+	struct kprobe_count kp_flr, kp_bus;
+	char *err;
+	size_t errlen;
+};
+
+static bool fix(const struct vmm *v, enum vmm_fix f)
+{
+	return v->cfg->fixes & (1u << f);
+}
+
+static int fail(struct vmm *v, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->err, v->errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static void progress(struct vmm *v, enum vmm_phase ph)
+{
+	if (!v->cfg->progress)
+		return;
+	printf("# %s: %-8s %8.3fs wall %8.3fs cpu\n", v->cfg->label ?: "vm",
+	       vmm_phase_name(ph), ns_to_s(v->res->t[ph].wall_ns), ns_to_s(v->res->t[ph].cpu_ns));
+	fflush(stdout);
+}
+
+/* ---- guest --------------------------------------------------------------- */
+
+/*
+ * Runs in the guest: report the VMM's value, then (with edu) a checksum of
+ * the page the device wrote.  The GVAs are identity-mapped GPAs.
+ */
+static void vmm_guest_code(uint64_t magic_gva, uint64_t edu_gva)
+{
+	uint64_t sum = 0;
+
+	GUEST_SYNC1(READ_ONCE(*(uint64_t *)magic_gva));
+	for (int i = 0; i < 512; i++)
+		sum ^= READ_ONCE(((uint64_t *)edu_gva)[i]) * (i + 1);
+	GUEST_SYNC1(sum);
+	GUEST_DONE();
+}
+
+static uint64_t page_sum(const uint64_t *p)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < 512; i++)
+		sum ^= p[i] * (i + 1);
+	return sum;
+}
+
+/* Run vCPU 0 to its next ucall; the reported value in *val. */
+static uint64_t run_to_ucall(struct kvm_vcpu *vcpu, uint64_t *val)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		*val = uc.args[0];
+		return UCALL_SYNC;
+	case UCALL_DONE:
+		return UCALL_DONE;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	}
+	TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	return 0;
+}
+
+/* ---- guest RAM: views, DMA maps, memslots -------------------------------- */
+
+static bool same(struct range a, struct range b)
+{
+	return a.start == b.start && a.size == b.size;
+}
+
+static bool overlap(struct range a, struct range b)
+{
+	return a.start < b.start + b.size && b.start < a.start + a.size;
+}
+
+static int mapped_find(struct vmm *v, struct range r, bool exact)
+{
+	for (int i = 0; i < v->nr_mapped; i++)
+		if (exact ? same(v->mapped[i], r) : overlap(v->mapped[i], r))
+			return i;
+	return -1;
+}
+
+static int ram_unmap(struct vmm *v, struct range r)
+{
+	int i = mapped_find(v, r, true), ret;
+
+	ret = __vfio_dma_unmap(v->iommu, r.start, r.size, NULL);
+	if (ret)
+		return fail(v, ret, "DMA unmap of RAM [0x%lx, +0x%lx): %s", r.start, r.size,
+			    strerror(-ret));
+	if (i >= 0)
+		v->mapped[i] = v->mapped[--v->nr_mapped];
+	if (v->in_toggle) {
+		v->res->toggle_unmaps++;
+		v->res->toggle_unmap_bytes += r.size;
+		if (r.start + r.size > v->res->toggle_unmap_end)
+			v->res->toggle_unmap_end = r.start + r.size;
+	}
+	return 0;
+}
+
+static int ram_map(struct vmm *v, struct range r)
+{
+	int ret;
+
+	if (mapped_find(v, r, false) >= 0)
+		v->res->map_overlaps++;
+	v->res->ram_map_ioctls++;
+	ret = __vfio_dma_map(v->iommu, v->ram.addr + r.start, r.start, r.size);
+	if (ret == -EEXIST) {
+		/* What QEMU does when a MAP collides: unmap, map again. */
+		v->res->map_eexist++;
+		ret = ram_unmap(v, r);
+		if (ret)
+			return ret;
+		v->res->ram_map_ioctls++;
+		ret = __vfio_dma_map(v->iommu, v->ram.addr + r.start, r.start, r.size);
+	}
+	if (ret)
+		return fail(v, ret, "DMA map of RAM [0x%lx, +0x%lx): %s", r.start, r.size,
+			    strerror(-ret));
+	TEST_ASSERT(v->nr_mapped < MAX_MAPS, "too many RAM mappings");
+	v->mapped[v->nr_mapped++] = r;
+	v->res->ram_map_bytes += r.size;
+	if (r.start + r.size > VMM_LOW_SPLIT)
+		v->res->high_map_bytes += r.start + r.size -
+					  (r.start > VMM_LOW_SPLIT ? r.start : VMM_LOW_SPLIT);
+	return 0;
+}
+
+/* The RAM sections of a view, with the low legacy area as RAM or not. */
+static int ram_sections(struct vmm *v, bool low_is_ram, struct range *out)
+{
+	uint64_t mem = v->cfg->mem_size;
+	uint64_t cut = fix(v, VMM_FIX_SPLIT_LOW) ? VMM_LOW_SPLIT : mem;
+	int n = 0;
+
+	if (low_is_ram) {
+		out[n++] = (struct range){ 0, cut };
+	} else {
+		out[n++] = (struct range){ 0, PAM_START };
+		cut = fix(v, VMM_FIX_SPLIT_LOW) ? VMM_LOW_SPLIT : PAM_END;
+	}
+	if (cut < mem)
+		out[n++] = (struct range){ cut, mem - cut };
+	return n;
+}
+
+/*
+ * The views while the machine is built, as a memory listener sees them:
+ * conventional RAM, then extended RAM beside it, then the legacy area turned
+ * into RAM, which merges everything (or, split, the first MiB).
+ */
+static int build_sections(struct vmm *v, int step, struct range *out)
+{
+	uint64_t mem = v->cfg->mem_size;
+
+	switch (step) {
+	case 0:
+		out[0] = (struct range){ 0, LEGACY_LOW };
+		return 1;
+	case 1:
+		out[0] = (struct range){ 0, LEGACY_LOW };
+		out[1] = (struct range){ VMM_LOW_SPLIT, mem - VMM_LOW_SPLIT };
+		return 2;
+	default:
+		return ram_sections(v, true, out);
+	}
+}
+
+static bool in_list(struct range r, const struct range *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (same(r, list[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Move the DMA mappings from the current view to @next.  Sections that
+ * disappear are unmapped.  Every section of the new view is mapped, unless
+ * VMM_FIX_DEDUP_MAP knows it is mapped already.
+ */
+static int set_view(struct vmm *v, const struct range *next, int n)
+{
+	int ret;
+
+	if (!v->iommu)
+		return 0;	/* no passthrough device: nothing is DMA-mapped */
+	for (int i = 0; i < v->nr_view; i++) {
+		if (in_list(v->view[i], next, n))
+			continue;
+		ret = ram_unmap(v, v->view[i]);
+		if (ret)
+			return ret;
+	}
+	for (int i = 0; i < n; i++) {
+		if (fix(v, VMM_FIX_DEDUP_MAP) && mapped_find(v, next[i], true) >= 0) {
+			v->res->dups_skipped++;
+			continue;
+		}
+		ret = ram_map(v, next[i]);
+		if (ret)
+			return ret;
+	}
+	memcpy(v->view, next, n * sizeof(*next));
+	v->nr_view = n;
+	return 0;
+}
+
+/* Move the KVM RAM memslots to @next: changed sections only, as QEMU does. */
+static void set_kvm_slots(struct vmm *v, const struct range *next, int n)
+{
+	uint32_t ids[MAX_SECTIONS] = {};
+
+	for (int i = 0; i < v->nr_slots; i++) {
+		if (in_list(v->slots[i], next, n))
+			continue;
+		vm_set_user_memory_region(v->vm, v->slot_id[i], 0,
+					  VMM_RAM_GPA + v->slots[i].start, 0, NULL);
+		v->res->memslot_updates++;
+		v->slot_id[i] = 0;
+	}
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < v->nr_slots; j++)
+			if (v->slot_id[j] && same(next[i], v->slots[j]))
+				ids[i] = v->slot_id[j];
+	for (int i = 0; i < n; i++) {
+		uint32_t id;
+
+		if (ids[i])
+			continue;
+		/* The lowest id neither kept nor just given out. */
+		for (id = SLOT_RAM_FIRST; id <= SLOT_RAM_LAST; id++) {
+			bool busy = false;
+
+			for (int j = 0; j < MAX_SECTIONS; j++)
+				busy |= ids[j] == id;
+			if (!busy)
+				break;
+		}
+		TEST_ASSERT(id <= SLOT_RAM_LAST, "out of RAM memslots");
+		vm_set_user_memory_region(v->vm, id, 0, VMM_RAM_GPA + next[i].start,
+					  next[i].size, v->ram.addr + next[i].start);
+		v->res->memslot_updates++;
+		ids[i] = id;
+	}
+	memcpy(v->slots, next, n * sizeof(*next));
+	memcpy(v->slot_id, ids, sizeof(ids));
+	v->nr_slots = n;
+}
+
+/* ---- phases --------------------------------------------------------------- */
+
+static int phase_ram(struct vmm *v)
+{
+	const struct vmm_config *cfg = v->cfg;
+	int r = __hostmem_alloc(&v->ram, cfg->backing, cfg->mem_size);
+
+	if (r)
+		return fail(v, r, "allocating %lu MiB of %s guest RAM: %s", cfg->mem_size >> 20,
+			    vm_mem_backing_src_alias(cfg->backing)->name, strerror(-r));
+	if (cfg->numa_mode != MPOL_DEFAULT) {
+		struct bitmask *nodes = numa_parse_nodestring(cfg->numa_nodes);
+
+		if (!nodes)
+			return fail(v, -EINVAL, "bad NUMA node list '%s'", cfg->numa_nodes);
+		/* The KVM library's numaif.h shadows libnuma's, and has no mbind(). */
+		r = syscall(__NR_mbind, v->ram.addr, cfg->mem_size, cfg->numa_mode,
+			    nodes->maskp, nodes->size + 1, 0);
+		numa_bitmask_free(nodes);
+		if (r)
+			return fail(v, -errno, "mbind of guest RAM: %s", strerror(errno));
+	}
+	if (cfg->prefault)
+		hostmem_populate(&v->ram);
+	return 0;
+}
+
+static void phase_kvm(struct vmm *v)
+{
+	struct range sections[MAX_SECTIONS];
+	int n = ram_sections(v, true, sections);
+	uint64_t gpa;
+
+	v->vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, v->cfg->nr_vcpus, 0,
+				       vmm_guest_code, v->vcpus);
+	set_kvm_slots(v, sections, n);
+	/* The pages the guest reads, identity mapped (GVA == GPA). */
+	for (gpa = VMM_RAM_GPA + MAGIC_OFF; gpa <= VMM_RAM_GPA + EDU_DST_OFF; gpa += 4096)
+		virt_map(v->vm, gpa, gpa, 1);
+	vcpu_args_set(v->vcpus[0], 2, VMM_RAM_GPA + MAGIC_OFF, VMM_RAM_GPA + EDU_DST_OFF);
+}
+
+static int phase_iommu(struct vmm *v)
+{
+	if (!v->cfg->nr_devices)
+		return 0;
+	v->iommu = __vfio_iommu_init(v->cfg->iommu_mode);
+	if (!v->iommu)
+		return fail(v, -errno, "%s IOMMU context: %s",
+			    vfio_iommu_mode_name(v->cfg->iommu_mode), strerror(errno));
+	for (int i = 0; i < v->cfg->nr_devices; i++) {
+		v->dev[i] = __vfio_pci_attach(v->iommu, v->cfg->bdfs[i]);
+		if (!v->dev[i])
+			return fail(v, -errno, "attaching %s to the %s IOMMU context: %s",
+				    v->cfg->bdfs[i], vfio_iommu_mode_name(v->cfg->iommu_mode),
+				    strerror(errno));
+	}
+	return 0;
+}
+
+struct open_job {
+	struct vmm *v;
+	int i;
+	bool reset;
+	int ret;
+	struct phase_time t;
+};
+
+/* Open one device (the kernel resets it) and, without the fix, reset it again. */
+static void *open_device(void *arg)
+{
+	struct open_job *job = arg;
+	struct vfio_pci_dev *dev = job->v->dev[job->i];
+	struct phase_clock c;
+
+	phase_start_thread(&c);
+	job->ret = __vfio_pci_open_fd(dev);
+	if (!job->ret && job->reset && (dev->info.flags & VFIO_DEVICE_FLAGS_RESET))
+		job->ret = __vfio_pci_reset(dev);
+	job->t = phase_stop(&c);
+	return NULL;
+}
+
+static void start_reset_count(struct vmm *v)
+{
+	int r1 = kprobe_count_start(&v->kp_flr, "pcie_flr");
+	int r2 = r1 ? r1 : kprobe_count_start(&v->kp_bus, "pci_bridge_secondary_bus_reset");
+
+	if (r2) {
+		v->res->kernel_resets = -1;
+		snprintf(v->res->kernel_resets_why, sizeof(v->res->kernel_resets_why),
+			 "kprobe events unavailable: %s", strerror(-r2));
+	}
+}
+
+static void read_reset_count(struct vmm *v)
+{
+	uint64_t flr = 0, bus = 0;
+	int r;
+
+	if (v->res->kernel_resets < 0)
+		return;
+	r = kprobe_count_read(&v->kp_flr, &flr);
+	if (!r)
+		r = kprobe_count_read(&v->kp_bus, &bus);
+	if (r) {
+		v->res->kernel_resets = -1;
+		snprintf(v->res->kernel_resets_why, sizeof(v->res->kernel_resets_why),
+			 "kprobe_profile: %s", strerror(-r));
+		return;
+	}
+	v->res->kernel_resets = flr + bus;
+}
+
+/* Devices and the initial DMA map of guest RAM (views 1). */
+static int phase_devices_and_dma(struct vmm *v)
+{
+	const struct vmm_config *cfg = v->cfg;
+	struct open_job jobs[VMM_MAX_DEVICES] = {};
+	pthread_t threads[VMM_MAX_DEVICES];
+	struct range sections[MAX_SECTIONS];
+	bool parallel = fix(v, VMM_FIX_PARALLEL_RESET);
+	struct phase_clock c_dev, c_dma;
+	int n, ret = 0;
+
+	for (int i = 0; i < cfg->nr_devices; i++)
+		jobs[i] = (struct open_job){ .v = v, .i = i, .reset = !fix(v, VMM_FIX_ONE_RESET) };
+
+	phase_start(&c_dev);
+	if (parallel) {
+		for (int i = 0; i < cfg->nr_devices; i++)
+			TEST_ASSERT(!pthread_create(&threads[i], NULL, open_device, &jobs[i]),
+				    "pthread_create");
+	} else {
+		/* Serially: open every device, then reset each again. */
+		for (int i = 0; i < cfg->nr_devices; i++) {
+			struct phase_clock c;
+
+			phase_start_thread(&c);
+			jobs[i].ret = __vfio_pci_open_fd(v->dev[i]);
+			jobs[i].t = phase_stop(&c);
+			if (jobs[i].ret)
+				break;
+		}
+		for (int i = 0; i < cfg->nr_devices && jobs[i].reset; i++) {
+			struct phase_clock c;
+			struct phase_time t;
+
+			if (jobs[i].ret || !(v->dev[i]->info.flags & VFIO_DEVICE_FLAGS_RESET))
+				continue;
+			phase_start_thread(&c);
+			jobs[i].ret = __vfio_pci_reset(v->dev[i]);
+			t = phase_stop(&c);
+			jobs[i].t.cpu_ns += t.cpu_ns;
+		}
+		v->res->t[VMM_PH_DEVICES] = phase_stop(&c_dev);
+		v->res->t[VMM_PH_DEVICES].cpu_ns = 0;
+	}
+
+	/* The DMA map, while the devices reset when the fix is on. */
+	phase_start_thread(&c_dma);
+	for (int step = 0; step < 3 && !ret; step++) {
+		n = build_sections(v, step, sections);
+		ret = set_view(v, sections, n);
+	}
+	v->res->t[VMM_PH_DMA_MAP] = phase_stop(&c_dma);
+
+	if (parallel) {
+		for (int i = 0; i < cfg->nr_devices; i++)
+			pthread_join(threads[i], NULL);
+		v->res->t[VMM_PH_DEVICES].wall_ns = 0;
+		for (int i = 0; i < cfg->nr_devices; i++)
+			if (jobs[i].t.wall_ns > v->res->t[VMM_PH_DEVICES].wall_ns)
+				v->res->t[VMM_PH_DEVICES].wall_ns = jobs[i].t.wall_ns;
+	}
+	for (int i = 0; i < cfg->nr_devices; i++) {
+		struct vfio_pci_dev *dev = v->dev[i];
+
+		v->res->t[VMM_PH_DEVICES].cpu_ns += jobs[i].t.cpu_ns;
+		if (jobs[i].ret && !ret)
+			ret = fail(v, jobs[i].ret, "opening or resetting %s: %s", dev->bdf,
+				   strerror(-jobs[i].ret));
+		if (dev->fd < 0)
+			continue;
+		v->res->vmm_resets += dev->resets;
+		v->res->nr_resettable += !!(dev->info.flags & VFIO_DEVICE_FLAGS_RESET);
+		v->res->nr_flr += vfio_pci_has_flr(dev);
+	}
+	return ret;
+}
+
+static int phase_bars(struct vmm *v)
+{
+	uint64_t addr = BAR_WINDOW;
+	int ret;
+
+	while (addr < v->cfg->mem_size)
+		addr += BAR_WINDOW;
+	for (int d = 0; d < v->cfg->nr_devices; d++) {
+		for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
+			struct vfio_pci_bar *bar = &v->dev[d]->bar[b];
+			struct vmm_bar *vb = &v->bars[v->nr_bars];
+
+			if (bar->size < 4096 || !(bar->flags & VFIO_REGION_INFO_FLAG_MMAP))
+				continue;
+			vb->hva = __vfio_pci_bar_map(v->dev[d], b);
+			if (!vb->hva)
+				return fail(v, -errno, "%s: mmap of BAR%d: %s", v->dev[d]->bdf, b,
+					    strerror(errno));
+			/* Naturally aligned, like a BAR. */
+			addr = (addr + bar->size - 1) & ~(bar->size - 1);
+			vb->dev = d;
+			vb->idx = b;
+			vb->addr = addr;
+			vb->size = bar->size;
+			vb->slot = SLOT_BAR_FIRST + v->nr_bars;
+			vm_set_user_memory_region(v->vm, vb->slot,
+						  fix(v, VMM_FIX_BAR_NO_DIRTY) ? 0 : KVM_MEM_LOG_DIRTY_PAGES,
+						  VMM_RAM_GPA + addr, bar->size, vb->hva);
+			v->res->memslot_updates++;
+			v->nr_bars++;
+			if (v->cfg->p2p) {
+				ret = __vfio_dma_map(v->iommu, vb->hva, addr, bar->size);
+				if (ret)
+					return fail(v, ret, "%s: P2P DMA map of BAR%d (%lu MiB): %s",
+						    v->dev[d]->bdf, b, bar->size >> 20, strerror(-ret));
+				vb->dma_mapped = true;
+				v->res->bar_map_bytes += bar->size;
+			}
+			addr += bar->size;
+		}
+	}
+	v->res->bar_slots = v->nr_bars;
+	return 0;
+}
+
+static int phase_firmware(struct vmm *v)
+{
+	struct range sections[MAX_SECTIONS];
+	int ret = 0;
+
+	v->in_toggle = true;
+	for (int i = 0; i < v->cfg->toggles && !ret; i++) {
+		/* Odd changes hide the low RAM, even ones bring it back. */
+		int n = ram_sections(v, i % 2, sections);
+
+		ret = set_view(v, sections, n);
+		if (!ret)
+			set_kvm_slots(v, sections, n);
+	}
+	v->in_toggle = false;
+	return ret;
+}
+
+/* Ask KVM which BAR memslots it dirty-logs: GET_DIRTY_LOG fails with ENOENT if not. */
+static void check_bar_dirty_log(struct vmm *v)
+{
+	for (int i = 0; i < v->nr_bars; i++) {
+		size_t len = ((v->bars[i].size >> 12) + 63) / 64 * 8;
+		void *bitmap = calloc(1, len);
+		struct kvm_dirty_log log = { .slot = v->bars[i].slot, .dirty_bitmap = bitmap };
+		int r = __vm_ioctl(v->vm, KVM_GET_DIRTY_LOG, &log);
+
+		TEST_ASSERT(!r || errno == ENOENT, "KVM_GET_DIRTY_LOG on BAR slot %u: %s",
+			    log.slot, strerror(errno));
+		v->res->bar_slots_dirty += !r;
+		free(bitmap);
+	}
+}
+
+/* With an edu device: it copies a page through the IOMMU, the guest reads it. */
+static int check_edu(struct vmm *v)
+{
+	struct vfio_pci_dev *edu = NULL;
+	uint64_t *src = v->ram.addr + EDU_SRC_OFF, sum = 0;
+	int r;
+
+	for (int i = 0; i < v->cfg->nr_devices && !edu; i++)
+		if (edu_is(v->dev[i]))
+			edu = v->dev[i];
+	if (!edu)
+		return 0;
+	edu_init(edu);
+	for (int i = 0; i < 512; i++)
+		src[i] = 0x5eed0000ULL + i * 0x9e3779b97f4a7c15ULL;
+	memset(v->ram.addr + EDU_DST_OFF, 0, 4096);
+	r = edu_copy(edu, EDU_SRC_OFF, EDU_DST_OFF, 4096);
+	if (r)
+		return fail(v, r, "edu copy through the IOMMU: %s", strerror(-r));
+	TEST_ASSERT(run_to_ucall(v->vcpus[0], &sum) == UCALL_SYNC, "guest did not report the edu page");
+	v->res->edu = sum == page_sum(src) ? 1 : -1;
+	return 0;
+}
+
+static void teardown(struct vmm *v)
+{
+	kprobe_count_stop(&v->kp_flr);
+	kprobe_count_stop(&v->kp_bus);
+	if (v->vm)
+		kvm_vm_free(v->vm);
+	if (v->iommu) {
+		for (int i = 0; i < v->nr_bars; i++)
+			if (v->bars[i].dma_mapped)
+				__vfio_dma_unmap(v->iommu, v->bars[i].addr, v->bars[i].size, NULL);
+		for (int i = 0; i < v->nr_mapped; i++)
+			__vfio_dma_unmap(v->iommu, v->mapped[i].start, v->mapped[i].size, NULL);
+	}
+	for (int i = 0; i < VMM_MAX_DEVICES; i++)
+		vfio_pci_close(v->dev[i]);
+	vfio_iommu_cleanup(v->iommu);
+	hostmem_free(&v->ram);
+}
+
+int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, size_t len)
+{
+	struct vmm v = { .cfg = cfg, .res = res, .err = err, .errlen = len };
+	struct phase_clock total, c;
+	struct rusage ru0, ru1;
+	uint64_t magic, seen = 0;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	v.ram.fd = -1;
+	err[0] = 0;
+	ret = vmm_check_config(cfg, err, len);
+	if (ret)
+		return ret;
+
+	getrusage(RUSAGE_SELF, &ru0);
+	phase_start(&total);
+
+#define PHASE(ph, call) do {						\
+		phase_start(&c);					\
+		ret = (call);						\
+		res->t[ph] = phase_stop(&c);				\
+		progress(&v, ph);					\
+		if (ret)						\
+			goto out;					\
+	} while (0)
+
+	PHASE(VMM_PH_RAM, phase_ram(&v));
+	PHASE(VMM_PH_KVM, (phase_kvm(&v), 0));
+	PHASE(VMM_PH_IOMMU, phase_iommu(&v));
+	if (cfg->nr_devices)
+		start_reset_count(&v);
+	ret = phase_devices_and_dma(&v);
+	progress(&v, VMM_PH_DEVICES);
+	progress(&v, VMM_PH_DMA_MAP);
+	if (ret)
+		goto out;
+	PHASE(VMM_PH_BARS, phase_bars(&v));
+	PHASE(VMM_PH_FIRMWARE, phase_firmware(&v));
+
+	magic = 0x600d000000000000ULL | (random() & 0xffffffffULL);
+	*(uint64_t *)(v.ram.addr + MAGIC_OFF) = magic;
+	PHASE(VMM_PH_BOOT, (run_to_ucall(v.vcpus[0], &seen), 0));
+	res->t[VMM_PH_TOTAL] = phase_stop(&total);
+	progress(&v, VMM_PH_TOTAL);
+	res->guest_started = seen == magic;
+	if (!res->guest_started) {
+		ret = fail(&v, -EIO, "the guest read 0x%lx, the VMM wrote 0x%lx", seen, magic);
+		goto out;
+	}
+
+	getrusage(RUSAGE_SELF, &ru1);
+	res->faults = (ru1.ru_minflt - ru0.ru_minflt) + (ru1.ru_majflt - ru0.ru_majflt);
+	read_reset_count(&v);
+	if (v.iommu)
+		res->dma = v.iommu->cnt;
+	check_bar_dirty_log(&v);
+	ret = check_edu(&v);
+#undef PHASE
+out:
+	teardown(&v);
+	return ret;
+}
+
+/* ---- configuration checks ------------------------------------------------- */
+
+static bool backing_supported(enum vm_mem_backing_src_type t)
+{
+	switch (t) {
+	case VM_MEM_SRC_ANONYMOUS:
+	case VM_MEM_SRC_ANONYMOUS_THP:
+	case VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB:
+	case VM_MEM_SRC_ANONYMOUS_HUGETLB_1GB:
+	case VM_MEM_SRC_SHMEM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int vmm_check_config(const struct vmm_config *cfg, char *err, size_t len)
+{
+	size_t pagesz;
+	uint64_t kb;
+	char drv[64];
+
+#define BAD(r, ...) do { snprintf(err, len, __VA_ARGS__); return (r); } while (0)
+	if (cfg->backing >= NUM_SRC_TYPES || !backing_supported(cfg->backing))
+		BAD(-EINVAL, "unsupported guest RAM backing (anonymous, anonymous_thp, anonymous_hugetlb_2mb, anonymous_hugetlb_1gb, shmem)");
+	pagesz = get_backing_src_pagesz(cfg->backing);
+	if (cfg->mem_size < (2ULL << 20) || cfg->mem_size % pagesz || cfg->mem_size % 4096)
+		BAD(-EINVAL, "guest RAM size %lu is not a multiple of the %s page size (%zu) of at least 2 MiB",
+		    cfg->mem_size, vm_mem_backing_src_alias(cfg->backing)->name, pagesz);
+	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VMM_MAX_VCPUS)
+		BAD(-EINVAL, "%d vCPUs: 1 to %d", cfg->nr_vcpus, VMM_MAX_VCPUS);
+	if (cfg->nr_devices < 0 || cfg->nr_devices > VMM_MAX_DEVICES)
+		BAD(-EINVAL, "%d devices: at most %d", cfg->nr_devices, VMM_MAX_DEVICES);
+	if (cfg->toggles < 0)
+		BAD(-EINVAL, "negative toggle count");
+
+	if (is_backing_src_hugetlb(cfg->backing)) {
+		char path[128];
+		uint64_t free_pages = 0;
+
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/free_hugepages",
+			 pagesz >> 10);
+		if (sys_read_u64(path, &free_pages) || free_pages * pagesz < cfg->mem_size)
+			BAD(-ENOMEM, "the hugetlb pool has %lu free %zu kB pages, %lu needed",
+			    free_pages, pagesz >> 10, cfg->mem_size / pagesz);
+	} else {
+		if (meminfo_kb("MemAvailable", &kb))
+			BAD(-EIO, "cannot read MemAvailable from /proc/meminfo");
+		if (cfg->mem_size / 1024 > kb)
+			BAD(-ENOMEM, "%lu MiB of guest RAM is more than this machine has available (%lu MiB)",
+			    cfg->mem_size >> 20, kb >> 10);
+	}
+	if (cfg->backing == VM_MEM_SRC_ANONYMOUS_THP) {
+		char thp[128] = "";
+
+		sys_read_str("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp));
+		if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
+			BAD(-EOPNOTSUPP, "transparent huge pages are disabled on this machine");
+	}
+
+	if (cfg->numa_mode != MPOL_DEFAULT) {
+		struct bitmask *nodes;
+		int n;
+
+		if (numa_available() < 0)
+			BAD(-EOPNOTSUPP, "a NUMA policy was asked for, but NUMA is not available");
+		if (cfg->numa_mode != MPOL_BIND && cfg->numa_mode != MPOL_INTERLEAVE &&
+		    cfg->numa_mode != MPOL_PREFERRED)
+			BAD(-EINVAL, "unknown NUMA policy %d", cfg->numa_mode);
+		nodes = cfg->numa_nodes ? numa_parse_nodestring(cfg->numa_nodes) : NULL;
+		if (!nodes)
+			BAD(-EINVAL, "bad NUMA node list '%s' (this machine has nodes 0-%d)",
+			    cfg->numa_nodes ?: "", numa_max_node());
+		n = numa_bitmask_weight(nodes);
+		numa_bitmask_free(nodes);
+		if (cfg->numa_mode == MPOL_PREFERRED && n != 1)
+			BAD(-EINVAL, "the preferred policy takes one node, not %d", n);
+	}
+
+	for (int i = 0; i < cfg->nr_devices; i++) {
+		const char *bdf = cfg->bdfs[i];
+
+		if (!bdf || !vfio_bdf_valid(bdf))
+			BAD(-EINVAL, "'%s' is not a PCI address (segment:bus:dev.fn)", bdf ?: "");
+		for (int j = 0; j < i; j++)
+			if (!strcmp(bdf, cfg->bdfs[j]))
+				BAD(-EINVAL, "device %s is given twice", bdf);
+		if (vfio_bdf_driver(bdf, drv, sizeof(drv)))
+			BAD(-ENODEV, "unknown device %s: no such PCI device", bdf);
+		if (strcmp(drv, "vfio-pci"))
+			BAD(-EBUSY, "device %s is not bound to vfio-pci (driver: %s)", bdf,
+			    drv[0] ? drv : "none");
+	}
+	if (cfg->nr_devices) {
+		const char *why = vfio_iommu_mode_unavailable(cfg->iommu_mode, cfg->bdfs[0]);
+
+		if (why)
+			BAD(-EOPNOTSUPP, "%s: %s", vfio_iommu_mode_name(cfg->iommu_mode), why);
+	}
+	if (access("/dev/kvm", R_OK | W_OK))
+		BAD(-ENOENT, "no /dev/kvm: %s", strerror(errno));
+#undef BAD
+	return 0;
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+void vmm_csv_header(FILE *f)
+{
+	fprintf(f, "kernel,label,mem_mib,backing,numa,prefault,iommu,devices,flr_devices,vcpus,fixes,toggles,p2p");
+	for (int i = 0; i < VMM_NR_PHASES; i++)
+		fprintf(f, ",%s_s,%s_cpu_s", phase_names[i], phase_names[i]);
+	fprintf(f, ",map_ioctls,map_mib,unmap_ioctls,unmap_mib,ram_map_ioctls,ram_map_mib,high_map_mib,map_eexist,map_overlaps,dups_skipped,toggle_unmaps,toggle_unmap_mib,toggle_unmap_end,vmm_resets,kernel_resets,memslot_updates,bar_slots,bar_slots_dirty,bar_map_mib,faults,guest_started,edu\n");
+}
+
+static const char *numa_name(int mode)
+{
+	switch (mode) {
+	case MPOL_BIND: return "bind";
+	case MPOL_INTERLEAVE: return "interleave";
+	case MPOL_PREFERRED: return "preferred";
+	default: return "default";
+	}
+}
+
+void vmm_csv_row(FILE *f, const struct vmm_config *cfg, const struct vmm_result *res)
+{
+	struct utsname u;
+	char fixes[128] = "";
+
+	uname(&u);
+	for (int i = 0; i < VMM_NR_FIXES; i++)
+		if (cfg->fixes & (1u << i))
+			snprintf(fixes + strlen(fixes), sizeof(fixes) - strlen(fixes), "%s%s",
+				 fixes[0] ? "+" : "", fix_names[i]);
+	fprintf(f, "%s,%s,%lu,%s,%s%s%s,%d,%s,%d,%d,%d,%s,%d,%d", u.release, cfg->label ?: "",
+		cfg->mem_size >> 20, vm_mem_backing_src_alias(cfg->backing)->name,
+		numa_name(cfg->numa_mode), cfg->numa_mode != MPOL_DEFAULT ? ":" : "",
+		cfg->numa_mode != MPOL_DEFAULT ? cfg->numa_nodes : "", cfg->prefault,
+		vfio_iommu_mode_name(cfg->iommu_mode), cfg->nr_devices, res->nr_flr,
+		cfg->nr_vcpus, fixes[0] ? fixes : "none", cfg->toggles, cfg->p2p);
+	for (int i = 0; i < VMM_NR_PHASES; i++)
+		fprintf(f, ",%.6f,%.6f", ns_to_s(res->t[i].wall_ns), ns_to_s(res->t[i].cpu_ns));
+	fprintf(f, ",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%ld,%lu,%d,%d,%lu,%lu,%d,%d\n",
+		res->dma.map_ioctls, res->dma.map_bytes >> 20, res->dma.unmap_ioctls,
+		res->dma.unmap_bytes >> 20, res->ram_map_ioctls, res->ram_map_bytes >> 20,
+		res->high_map_bytes >> 20, res->map_eexist, res->map_overlaps, res->dups_skipped, res->toggle_unmaps,
+		res->toggle_unmap_bytes >> 20, res->toggle_unmap_end, res->vmm_resets,
+		res->kernel_resets, res->memslot_updates, res->bar_slots, res->bar_slots_dirty,
+		res->bar_map_bytes >> 20, res->faults, res->guest_started, res->edu);
+}

@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vm_create_test: create a VM with passthrough devices the way a VMM does,
+ * time every phase (wall and CPU), count what the VMM and the kernel did, and
+ * compare the VMM behaviour Liang Li's talk measured ("legacy") with its
+ * fixes ("optimized").  See lib/include/vmm.h for the model.
+ *
+ * As a kselftest (no arguments): 2 GiB of THP guest RAM, every device of
+ * $VFIO_SELFTESTS_BDF, both profiles, then the bad-input checks.  Each run is
+ * a KTAP result, and so is each property below:
+ *   - the guest ran and read the value the VMM wrote into its RAM;
+ *   - dedup-map: no MAP over a mapped range (the kernel saw no EEXIST), and
+ *     guest RAM above 1 MiB pinned and mapped exactly once;
+ *   - split-low: the firmware toggles unmap below 1 MiB only, one UNMAP each;
+ *   - one-reset: the kernel reset each resettable device exactly once
+ *     (counted with kprobes on pcie_flr and pci_bridge_secondary_bus_reset),
+ *     the VMM never; without it, twice and once;
+ *   - bar-no-dirty: KVM dirty-logs no BAR memslot; without it, all of them;
+ *   - with edu: a DMA through the IOMMU reaches the guest page the guest reads;
+ *   - with >= 2 FLR devices: optimized reset phase <= 0.6 x legacy.
+ * The legacy run must show the talk's problems (a re-MAP of a mapped IOVA,
+ * toggles that unmap all of RAM) or the comparison would mean nothing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "test_util.h"
+#include "sysutil.h"
+#include "vfio_dev.h"
+#include "vmm.h"
+
+#define RESET_RATIO_MAX	0.6	/* optimized / legacy reset phase, >= 2 FLR devices */
+#define REFERENCE_RATIO	10.0	/* the talk: 38 s -> 3.3 s, ~2 min -> 4.4 s */
+#define MAX_RUNS	16
+
+struct run {
+	struct vmm_config cfg;
+	struct vmm_result res[8];
+	int ret[8];
+	char err[8][256];
+};
+
+static struct {
+	struct vmm_config base;
+	bool profile_legacy, profile_optimized;
+	int custom_fixes;		/* -F: a single run with these fixes; -1 if unset */
+	int repeat;
+	const char *csv;
+	bool reference;
+	bool bad_input;
+	bool quiet;
+} opt = {
+	.base = {
+		.mem_size = 2ULL << 30,
+		.backing = VM_MEM_SRC_ANONYMOUS_THP,
+		.numa_mode = MPOL_DEFAULT,
+		.iommu_mode = VFIO_MODE_TYPE1V2,
+		.nr_vcpus = 2,
+		.toggles = 4,
+		.p2p = true,
+	},
+	.profile_legacy = true,
+	.profile_optimized = true,
+	.custom_fixes = -1,
+	.repeat = 1,
+};
+
+static void help(const char *name)
+{
+	printf("Usage: %s [options] [BDF...]\n"
+	       "Create a VM with passthrough devices like a VMM, phase by phase, and compare\n"
+	       "the talk's legacy VMM behaviour with its fixes.  Prints KTAP.\n\n"
+	       "  -m SIZE     guest RAM (default 2G)\n"
+	       "  -b BACKING  anonymous (4K, THP off), anonymous_thp (default),\n"
+	       "              anonymous_hugetlb_2mb, anonymous_hugetlb_1gb, shmem (memfd)\n"
+	       "  -n POLICY:NODES  NUMA policy of guest RAM: bind:0-1, interleave:0,1, preferred:1\n"
+	       "  -f          prefault guest RAM before the DMA map (default: the map faults it)\n"
+	       "  -d BDF      a device bound to vfio-pci; repeat for more; '-d none' for none\n"
+	       "              (default: $VFIO_SELFTESTS_BDF, or trailing BDF arguments)\n"
+	       "  -i MODE     IOMMU back end: type1, type1v2 (default), iommufd\n"
+	       "  -c N        vCPUs (default 2)\n"
+	       "  -p PROFILE  legacy, optimized or both (default)\n"
+	       "  -F FIXES    one run with these fixes instead: comma list of dedup-map,\n"
+	       "              split-low, one-reset, parallel-reset, bar-no-dirty; or all, none\n"
+	       "  -t N        firmware toggles of the legacy area (default 4)\n"
+	       "  -P          do not DMA-map BARs for peer-to-peer\n"
+	       "  -r N        repeat every run N times\n"
+	       "  -o FILE     append one CSV line per run (header if the file is new)\n"
+	       "  -R, --reference  the talk's sizes: 48G + 1 device, 192G + 4 devices\n"
+	       "              (skipped where the machine cannot hold them)\n"
+	       "  -B          also run the bad-input checks (default with no arguments)\n"
+	       "  -q          no progress lines\n"
+	       "  -h, --help  this text\n", name);
+}
+
+static int parse_fixes(const char *s)
+{
+	char buf[256], *tok, *save;
+	int fixes = 0, f;
+
+	if (!strcmp(s, "all"))
+		return VMM_FIXES_ALL;
+	if (!strcmp(s, "none"))
+		return VMM_FIXES_NONE;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		f = vmm_fix_parse(tok);
+		if (f < 0)
+			return -1;
+		fixes |= 1 << f;
+	}
+	return fixes;
+}
+
+static int parse_numa(const char *s, struct vmm_config *cfg)
+{
+	static char nodes[64];
+	const char *colon = strchr(s, ':');
+
+	if (!colon)
+		return -1;
+	snprintf(nodes, sizeof(nodes), "%s", colon + 1);
+	cfg->numa_nodes = nodes;
+	if (!strncmp(s, "bind:", 5))
+		cfg->numa_mode = MPOL_BIND;
+	else if (!strncmp(s, "interleave:", 11))
+		cfg->numa_mode = MPOL_INTERLEAVE;
+	else if (!strncmp(s, "preferred:", 10))
+		cfg->numa_mode = MPOL_PREFERRED;
+	else
+		return -1;
+	return 0;
+}
+
+static void usage_error(const char *name, const char *what)
+{
+	fprintf(stderr, "%s: %s (see --help)\n", name, what);
+	exit(KSFT_FAIL);
+}
+
+static void parse_args(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "reference", no_argument, NULL, 'R' },
+		{}
+	};
+	char **bdfs;
+	int c, n, devs = 0;
+	bool no_devices = false;
+
+	opt.bad_input = argc == 1;
+	n = vfio_selftests_get_bdfs(&argc, argv, &bdfs);
+	while ((c = getopt_long(argc, argv, "m:b:n:fd:i:c:p:F:t:Pr:o:RBqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			opt.base.mem_size = parse_size(optarg);
+			break;
+		case 'b':
+			if (!strcmp(optarg, "shmem") || !strcmp(optarg, "memfd"))
+				opt.base.backing = VM_MEM_SRC_SHMEM;
+			else
+				opt.base.backing = parse_backing_src_type(optarg);
+			break;
+		case 'n':
+			if (parse_numa(optarg, &opt.base))
+				usage_error(argv[0], "bad -n: bind:NODES, interleave:NODES or preferred:NODE");
+			break;
+		case 'f':
+			opt.base.prefault = true;
+			break;
+		case 'd':
+			if (!strcmp(optarg, "none")) {
+				no_devices = true;
+				break;
+			}
+			if (devs == VMM_MAX_DEVICES)
+				usage_error(argv[0], "too many devices");
+			opt.base.bdfs[devs++] = optarg;
+			break;
+		case 'i':
+			opt.base.iommu_mode = vfio_iommu_mode_parse(optarg);
+			if ((int)opt.base.iommu_mode < 0)
+				usage_error(argv[0], "bad -i: type1, type1v2 or iommufd");
+			break;
+		case 'c':
+			opt.base.nr_vcpus = atoi_positive("vCPUs", optarg);
+			break;
+		case 'p':
+			opt.profile_legacy = !strcmp(optarg, "legacy") || !strcmp(optarg, "both");
+			opt.profile_optimized = !strcmp(optarg, "optimized") || !strcmp(optarg, "both");
+			if (!opt.profile_legacy && !opt.profile_optimized)
+				usage_error(argv[0], "bad -p: legacy, optimized or both");
+			break;
+		case 'F':
+			opt.custom_fixes = parse_fixes(optarg);
+			if (opt.custom_fixes < 0)
+				usage_error(argv[0], "bad -F: a comma list of fix names, all or none");
+			break;
+		case 't':
+			opt.base.toggles = atoi_non_negative("toggles", optarg);
+			break;
+		case 'P':
+			opt.base.p2p = false;
+			break;
+		case 'r':
+			opt.repeat = atoi_positive("repeat", optarg);
+			if (opt.repeat > 8)
+				usage_error(argv[0], "-r: at most 8");
+			break;
+		case 'o':
+			opt.csv = optarg;
+			break;
+		case 'R':
+			opt.reference = true;
+			break;
+		case 'B':
+			opt.bad_input = true;
+			break;
+		case 'q':
+			opt.quiet = true;
+			break;
+		case 'h':
+			help(argv[0]);
+			exit(KSFT_PASS);
+		default:
+			usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind < argc)
+		usage_error(argv[0], "unexpected argument (BDFs go last)");
+	if (!devs && !no_devices)
+		for (int i = 0; i < n && devs < VMM_MAX_DEVICES; i++)
+			opt.base.bdfs[devs++] = bdfs[i];
+	opt.base.nr_devices = devs;
+	opt.base.progress = !opt.quiet;
+}
+
+/* ---- running and reporting ----------------------------------------------- */
+
+static void csv_append(const struct vmm_config *cfg, const struct vmm_result *res)
+{
+	FILE *f;
+	long size;
+
+	if (!opt.csv)
+		return;
+	f = fopen(opt.csv, "a");
+	TEST_ASSERT(f, "cannot open %s: %s", opt.csv, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	if (size == 0)
+		vmm_csv_header(f);
+	vmm_csv_row(f, cfg, res);
+	fclose(f);
+}
+
+static int64_t median_ns(struct run *r, enum vmm_phase ph)
+{
+	int64_t v[8];
+	int n = 0;
+
+	for (int i = 0; i < opt.repeat; i++)
+		if (!r->ret[i])
+			v[n++] = r->res[i].t[ph].wall_ns;
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			int64_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n ? v[n / 2] : -1;
+}
+
+static void do_runs(struct run *r)
+{
+	for (int i = 0; i < opt.repeat; i++) {
+		r->ret[i] = vmm_run(&r->cfg, &r->res[i], r->err[i], sizeof(r->err[i]));
+		if (!r->ret[i])
+			csv_append(&r->cfg, &r->res[i]);
+	}
+}
+
+static void print_table(struct run *runs, int n)
+{
+	printf("# %-9s", "phase");
+	for (int i = 0; i < n; i++)
+		printf(" | %-10.10s  wall s   cpu s", runs[i].cfg.label);
+	printf("\n");
+	for (int ph = 0; ph < VMM_NR_PHASES; ph++) {
+		printf("# %-9s", vmm_phase_name(ph));
+		for (int i = 0; i < n; i++) {
+			struct vmm_result *res = &runs[i].res[0];
+
+			printf(" | %-10s %7.3f %7.3f", "", ns_to_s(res->t[ph].wall_ns),
+			       ns_to_s(res->t[ph].cpu_ns));
+		}
+		printf("\n");
+	}
+	for (int i = 0; i < n; i++) {
+		struct vmm_result *res = &runs[i].res[0];
+
+		printf("# %s: MAP %lu (%lu MiB, RAM above 1M %lu MiB), UNMAP %lu (%lu MiB), EEXIST %lu, overlapping %lu, skipped %lu; toggles unmapped %lu MiB up to 0x%lx; resets vmm %lu kernel %ld of %d resettable (%d FLR); memslot updates %lu; BAR slots %d (dirty-logged %d, P2P %lu MiB); faults %lu\n",
+		       runs[i].cfg.label, res->dma.map_ioctls, res->dma.map_bytes >> 20,
+		       res->high_map_bytes >> 20, res->dma.unmap_ioctls, res->dma.unmap_bytes >> 20,
+		       res->map_eexist, res->map_overlaps, res->dups_skipped,
+		       res->toggle_unmap_bytes >> 20, res->toggle_unmap_end, res->vmm_resets,
+		       res->kernel_resets, res->nr_resettable, res->nr_flr, res->memslot_updates,
+		       res->bar_slots, res->bar_slots_dirty, res->bar_map_bytes >> 20, res->faults);
+	}
+}
+
+static bool has(const struct vmm_config *cfg, enum vmm_fix f)
+{
+	return cfg->fixes & (1u << f);
+}
+
+/*
+ * Every property a run's fixes promise, as exactly CHECKS_PER_RUN KTAP
+ * results; one that does not apply is a skip that says why.
+ */
+#define CHECKS_PER_RUN 7
+
+static void check_run(struct run *r, int rep)
+{
+	const struct vmm_config *cfg = &r->cfg;
+	const struct vmm_result *res = &r->res[rep];
+	const char *l = cfg->label;
+	uint64_t high = cfg->mem_size - VMM_LOW_SPLIT;
+	int want_vmm, want_kernel, want_dirty;
+
+	if (r->ret[rep]) {
+		ksft_test_result_fail("%s: VM creation failed: %s\n", l, r->err[rep]);
+		for (int i = 1; i < CHECKS_PER_RUN; i++)
+			ksft_test_result_skip("%s: check %d: VM creation failed\n", l, i);
+		return;
+	}
+	ksft_test_result(res->guest_started, "%s: the guest runs and read the VMM's value (%.3fs)\n",
+			 l, ns_to_s(res->t[VMM_PH_TOTAL].wall_ns));
+
+	if (!cfg->nr_devices)
+		ksft_test_result_skip("%s: DMA maps: no devices, nothing is DMA-mapped\n", l);
+	else if (has(cfg, VMM_FIX_DEDUP_MAP))
+		ksft_test_result(!res->map_eexist && !res->map_overlaps &&
+				 res->high_map_bytes == high,
+				 "%s: no MAP over a mapped range (EEXIST %lu, overlapping %lu), RAM above 1M mapped once (%lu of %lu MiB)\n",
+				 l, res->map_eexist, res->map_overlaps, res->high_map_bytes >> 20,
+				 high >> 20);
+	else
+		ksft_test_result(res->map_eexist && res->map_overlaps && res->high_map_bytes > high,
+				 "%s: reproduces repeated maps (EEXIST %lu, overlapping %lu, RAM above 1M mapped %lu MiB for %lu)\n",
+				 l, res->map_eexist, res->map_overlaps, res->high_map_bytes >> 20,
+				 high >> 20);
+
+	if (!cfg->toggles || !cfg->nr_devices)
+		ksft_test_result_skip("%s: toggles: %s\n", l,
+				      cfg->toggles ? "no devices, nothing is DMA-mapped" : "none modeled (-t 0)");
+	else if (has(cfg, VMM_FIX_SPLIT_LOW) && has(cfg, VMM_FIX_DEDUP_MAP))
+		ksft_test_result(res->toggle_unmap_end <= VMM_LOW_SPLIT &&
+				 res->toggle_unmaps == (uint64_t)cfg->toggles,
+				 "%s: %d toggles unmapped only below 1M (%lu UNMAPs, up to 0x%lx)\n",
+				 l, cfg->toggles, res->toggle_unmaps, res->toggle_unmap_end);
+	else if (!has(cfg, VMM_FIX_SPLIT_LOW))
+		ksft_test_result(res->toggle_unmap_end == cfg->mem_size,
+				 "%s: reproduces toggles that unmap all of RAM (%lu MiB unmapped, up to 0x%lx)\n",
+				 l, res->toggle_unmap_bytes >> 20, res->toggle_unmap_end);
+	else
+		ksft_test_result_skip("%s: toggles: split-low without dedup-map still re-maps RAM above 1M\n", l);
+
+	want_vmm = has(cfg, VMM_FIX_ONE_RESET) ? 0 : res->nr_resettable;
+	want_kernel = res->nr_resettable + want_vmm;
+	if (!cfg->nr_devices) {
+		ksft_test_result_skip("%s: VMM resets: no devices\n", l);
+		ksft_test_result_skip("%s: kernel resets: no devices\n", l);
+	} else {
+		ksft_test_result(res->vmm_resets == (uint64_t)want_vmm,
+				 "%s: the VMM reset %lu of %d resettable devices (want %d)\n",
+				 l, res->vmm_resets, res->nr_resettable, want_vmm);
+		if (res->kernel_resets < 0)
+			ksft_test_result_skip("%s: kernel resets: %s\n", l, res->kernel_resets_why);
+		else
+			ksft_test_result(res->kernel_resets == want_kernel,
+					 "%s: the kernel reset devices %ld times (want %d for %d resettable)\n",
+					 l, res->kernel_resets, want_kernel, res->nr_resettable);
+	}
+
+	want_dirty = has(cfg, VMM_FIX_BAR_NO_DIRTY) ? 0 : res->bar_slots;
+	if (!res->bar_slots)
+		ksft_test_result_skip("%s: BAR memslots: none (no device with an mmap-able BAR)\n", l);
+	else
+		ksft_test_result(res->bar_slots_dirty == want_dirty,
+				 "%s: KVM dirty-logs %d of %d BAR memslots (want %d)\n",
+				 l, res->bar_slots_dirty, res->bar_slots, want_dirty);
+
+	if (!res->edu)
+		ksft_test_result_skip("%s: edu DMA: no edu device\n", l);
+	else
+		ksft_test_result(res->edu > 0, "%s: edu DMA through the IOMMU reached the guest page\n", l);
+}
+
+/* ---- bad input ------------------------------------------------------------ */
+
+struct footprint {
+	int fds;
+	int maps;
+	struct pin_acct pins;
+};
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static void footprint(struct footprint *fp)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	fp->fds = 0;
+	while ((e = readdir(d)))
+		fp->fds += e->d_name[0] != '.';
+	closedir(d);
+	fp->maps = count_lines("/proc/self/maps");
+	pin_acct_read(&fp->pins);
+}
+
+/* One bad configuration: an error with one line of reason, nothing left behind. */
+static void bad_input_case(const char *what, struct vmm_config *cfg, int want)
+{
+	struct footprint before, after;
+	struct vmm_result res;
+	char err[256];
+	int r;
+
+	cfg->progress = false;
+	cfg->label = "bad-input";
+	footprint(&before);
+	r = vmm_run(cfg, &res, err, sizeof(err));
+	footprint(&after);
+	if (r == want && err[0] && !strchr(err, '\n') && before.fds == after.fds &&
+	    before.maps == after.maps && !pin_acct_net(&before.pins, &after.pins) &&
+	    before.pins.locked_kb == after.pins.locked_kb &&
+	    before.pins.pinned_kb == after.pins.pinned_kb) {
+		ksft_test_result_pass("bad input: %s: \"%s\", nothing left open, mapped or pinned\n",
+				      what, err);
+		return;
+	}
+	ksft_print_msg("%s: returned %d (want %d) \"%s\"; fds %d -> %d, mappings %d -> %d, pinned pages %ld, VmLck %lu -> %lu kB\n",
+		       what, r, want, err, before.fds, after.fds, before.maps, after.maps,
+		       pin_acct_net(&before.pins, &after.pins), before.pins.locked_kb,
+		       after.pins.locked_kb);
+	ksft_test_result_fail("bad input: %s\n", what);
+}
+
+static const char *unbound_device(void)
+{
+	static char bdf[256];	/* a d_name */
+	struct dirent *e;
+	DIR *d = opendir("/sys/bus/pci/devices");
+	char drv[64];
+
+	while (d && (e = readdir(d))) {
+		if (!vfio_bdf_valid(e->d_name) || vfio_bdf_driver(e->d_name, drv, sizeof(drv)))
+			continue;
+		if (strcmp(drv, "vfio-pci")) {
+			snprintf(bdf, sizeof(bdf), "%s", e->d_name);
+			closedir(d);
+			return bdf;
+		}
+	}
+	if (d)
+		closedir(d);
+	return NULL;
+}
+
+#define NR_BAD_INPUT 7
+
+static void bad_input(void)
+{
+	struct vmm_config cfg;
+	uint64_t kb = 0, free1g = 0;
+	const char *bdf;
+
+	cfg = opt.base;
+	cfg.mem_size = (2ULL << 30) + 4096;
+	bad_input_case("guest RAM not a multiple of the page size", &cfg, -EINVAL);
+
+	cfg = opt.base;
+	meminfo_kb("MemTotal", &kb);
+	cfg.mem_size = (kb + (1 << 20)) << 10;
+	cfg.mem_size &= ~((2ULL << 20) - 1);
+	bad_input_case("more guest RAM than the machine has", &cfg, -ENOMEM);
+
+	cfg = opt.base;
+	cfg.nr_devices = 1;
+	cfg.bdfs[0] = "0000:7f:1f.7";
+	bad_input_case("unknown device", &cfg, -ENODEV);
+
+	cfg = opt.base;
+	bdf = unbound_device();
+	if (bdf) {
+		cfg.nr_devices = 1;
+		cfg.bdfs[0] = (char *)bdf;
+		bad_input_case("device not bound to vfio-pci", &cfg, -EBUSY);
+	} else {
+		ksft_test_result_skip("bad input: device not bound to vfio-pci: every device is\n");
+	}
+
+	cfg = opt.base;
+	sys_read_u64("/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages", &free1g);
+	cfg.backing = VM_MEM_SRC_ANONYMOUS_HUGETLB_1GB;
+	cfg.mem_size = (free1g + 1) << 30;
+	bad_input_case("hugetlb pool too small", &cfg, -ENOMEM);
+
+	cfg = opt.base;
+	cfg.backing = VM_MEM_SRC_ANONYMOUS_HUGETLB_16KB;
+	bad_input_case("unsupported guest RAM backing", &cfg, -EINVAL);
+
+	/* Fails half way, after RAM, the VM and the IOMMU context exist. */
+	cfg = opt.base;
+	if (cfg.nr_devices && !vfio_iommu_mode_unavailable(VFIO_MODE_TYPE1V2, cfg.bdfs[0])) {
+		struct vfio_iommu *holder = vfio_iommu_init(VFIO_MODE_TYPE1V2);
+		struct vfio_pci_dev *busy = vfio_pci_open(holder, cfg.bdfs[0]);
+
+		cfg.iommu_mode = VFIO_MODE_TYPE1V2;
+		cfg.nr_devices = 1;
+		cfg.mem_size = 64ULL << 20;
+		bad_input_case("device already in use (fails after setup began)", &cfg, -EBUSY);
+		vfio_pci_close(busy);
+		vfio_iommu_cleanup(holder);
+	} else {
+		ksft_test_result_skip("bad input: device already in use: no device\n");
+	}
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static void compare(struct run *legacy, struct run *optimized)
+{
+	int64_t l = median_ns(legacy, VMM_PH_DEVICES), o = median_ns(optimized, VMM_PH_DEVICES);
+	int flr = legacy->res[0].nr_flr;
+
+	if (flr < 2 || l <= 0 || o < 0) {
+		ksft_test_result_skip("reset phase optimized <= %.1f x legacy: needs >= 2 FLR devices (have %d)\n",
+				      RESET_RATIO_MAX, flr);
+		return;
+	}
+	ksft_test_result(o <= RESET_RATIO_MAX * l,
+			 "reset phase optimized %.3fs <= %.1f x legacy %.3fs (%.2fx, %d FLR devices)\n",
+			 ns_to_s(o), RESET_RATIO_MAX, ns_to_s(l), (double)o / l, flr);
+	ksft_print_msg("total: legacy %.3fs, optimized %.3fs (%.2fx)\n",
+		       ns_to_s(median_ns(legacy, VMM_PH_TOTAL)),
+		       ns_to_s(median_ns(optimized, VMM_PH_TOTAL)),
+		       (double)median_ns(optimized, VMM_PH_TOTAL) / median_ns(legacy, VMM_PH_TOTAL));
+}
+
+static int reference(void)
+{
+	static const struct { uint64_t mem; int devices; } sizes[] = {
+		{ 48ULL << 30, 1 }, { 192ULL << 30, 4 },
+	};
+
+	for (int i = 0; i < 2; i++) {
+		struct run runs[2];
+		char err[256];
+
+		for (int p = 0; p < 2; p++) {
+			runs[p].cfg = opt.base;
+			runs[p].cfg.mem_size = sizes[i].mem;
+			runs[p].cfg.nr_devices = sizes[i].devices;
+			runs[p].cfg.fixes = p ? VMM_FIXES_ALL : VMM_FIXES_NONE;
+			runs[p].cfg.label = p ? "optimized" : "legacy";
+		}
+		if (opt.base.nr_devices < sizes[i].devices) {
+			ksft_test_result_skip("reference %luG + %d devices: only %d devices\n",
+					      sizes[i].mem >> 30, sizes[i].devices, opt.base.nr_devices);
+			continue;
+		}
+		if (vmm_check_config(&runs[0].cfg, err, sizeof(err))) {
+			ksft_test_result_skip("reference %luG + %d devices: %s\n", sizes[i].mem >> 30,
+					      sizes[i].devices, err);
+			continue;
+		}
+		for (int p = 0; p < 2; p++) {
+			runs[p].ret[0] = vmm_run(&runs[p].cfg, &runs[p].res[0], runs[p].err[0],
+						 sizeof(runs[p].err[0]));
+			if (!runs[p].ret[0])
+				csv_append(&runs[p].cfg, &runs[p].res[0]);
+		}
+		if (runs[0].ret[0] || runs[1].ret[0]) {
+			ksft_test_result_fail("reference %luG + %d devices: %s\n", sizes[i].mem >> 30,
+					      sizes[i].devices, runs[0].ret[0] ? runs[0].err[0] : runs[1].err[0]);
+			continue;
+		}
+		print_table(runs, 2);
+		ksft_test_result(runs[0].res[0].t[VMM_PH_TOTAL].wall_ns >=
+				 REFERENCE_RATIO * runs[1].res[0].t[VMM_PH_TOTAL].wall_ns,
+				 "reference %luG + %d devices: legacy %.1fs >= %.0f x optimized %.1fs\n",
+				 sizes[i].mem >> 30, sizes[i].devices,
+				 ns_to_s(runs[0].res[0].t[VMM_PH_TOTAL].wall_ns), REFERENCE_RATIO,
+				 ns_to_s(runs[1].res[0].t[VMM_PH_TOTAL].wall_ns));
+	}
+	ksft_finished();
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	static struct run runs[MAX_RUNS];
+	struct run *legacy = NULL, *optimized = NULL;
+	char err[256];
+	int nr_runs = 0, plan = 0, r;
+
+	parse_args(argc, argv);
+	ksft_print_header();
+
+	/* Whole-program skips: nothing here can create a VM. */
+	r = vmm_check_config(&opt.base, err, sizeof(err));
+	if (r == -ENOENT)
+		ksft_exit_skip("%s\n", err);
+	if (opt.base.nr_devices == 0)
+		ksft_print_msg("no devices: pass BDFs or set VFIO_SELFTESTS_BDF to include passthrough\n");
+
+	if (opt.reference) {
+		ksft_set_plan(2);
+		return reference();
+	}
+
+	if (opt.custom_fixes >= 0) {
+		runs[nr_runs].cfg = opt.base;
+		runs[nr_runs].cfg.fixes = opt.custom_fixes;
+		runs[nr_runs++].cfg.label = "custom";
+	} else {
+		if (opt.profile_legacy) {
+			legacy = &runs[nr_runs];
+			runs[nr_runs].cfg = opt.base;
+			runs[nr_runs].cfg.fixes = VMM_FIXES_NONE;
+			runs[nr_runs++].cfg.label = "legacy";
+		}
+		if (opt.profile_optimized) {
+			optimized = &runs[nr_runs];
+			runs[nr_runs].cfg = opt.base;
+			runs[nr_runs].cfg.fixes = VMM_FIXES_ALL;
+			runs[nr_runs++].cfg.label = "optimized";
+		}
+	}
+
+	plan = nr_runs * opt.repeat * CHECKS_PER_RUN;
+	plan += legacy && optimized;
+	plan += opt.bad_input ? NR_BAD_INPUT : 0;
+	ksft_set_plan(plan);
+	ksft_print_msg("guest RAM %lu MiB %s, %d devices (%s), %d vCPUs, %d toggles, P2P %s, kernel %s\n",
+		       opt.base.mem_size >> 20, vm_mem_backing_src_alias(opt.base.backing)->name,
+		       opt.base.nr_devices, vfio_iommu_mode_name(opt.base.iommu_mode),
+		       opt.base.nr_vcpus, opt.base.toggles, opt.base.p2p ? "on" : "off",
+		       getenv("VMTEST_KERNEL_VERSION") ?: "(see uname)");
+
+	if (r) {
+		/* The configuration itself is bad: one clear line, non-zero exit. */
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+		ksft_exit_fail_msg("%s\n", err);
+	}
+
+	for (int i = 0; i < nr_runs; i++) {
+		do_runs(&runs[i]);
+		for (int rep = 0; rep < opt.repeat; rep++)
+			check_run(&runs[i], rep);
+	}
+	print_table(runs, nr_runs);
+	if (legacy && optimized)
+		compare(legacy, optimized);
+	if (opt.bad_input)
+		bad_input();
+	ksft_finished();
+	return 0;
+}
