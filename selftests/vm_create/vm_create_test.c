@@ -307,13 +307,14 @@ static void print_table(struct run *runs, int n)
 	for (int i = 0; i < n; i++) {
 		struct vmm_result *res = &runs[i].res[0];
 
-		printf("# %s: MAP %lu (%lu MiB, RAM above 1M %lu MiB), UNMAP %lu (%lu MiB), EEXIST %lu, overlapping %lu, skipped %lu; toggles unmapped %lu MiB up to 0x%lx; resets vmm %lu kernel %ld of %d resettable (%d FLR); memslot updates %lu; BAR slots %d (dirty-logged %d, P2P %lu MiB); faults %lu\n",
+		printf("# %s: MAP %lu (%lu MiB, RAM above 1M %lu MiB), UNMAP %lu (%lu MiB), EEXIST %lu, overlapping %lu, skipped %lu; toggles unmapped %lu MiB up to 0x%lx; resets vmm %lu kernel %ld of %d resettable (%d FLR); memslot updates %lu; BAR slots %d (dirty-logged %d, P2P %lu MiB, %lu refused); faults %lu\n",
 		       runs[i].cfg.label, res->dma.map_ioctls, res->dma.map_bytes >> 20,
 		       res->high_map_bytes >> 20, res->dma.unmap_ioctls, res->dma.unmap_bytes >> 20,
 		       res->map_eexist, res->map_overlaps, res->dups_skipped,
 		       res->toggle_unmap_bytes >> 20, res->toggle_unmap_end, res->vmm_resets,
 		       res->kernel_resets, res->nr_resettable, res->nr_flr, res->memslot_updates,
-		       res->bar_slots, res->bar_slots_dirty, res->bar_map_bytes >> 20, res->faults);
+		       res->bar_slots, res->bar_slots_dirty, res->bar_map_bytes >> 20,
+		       res->bar_map_failed, res->faults);
 	}
 }
 
@@ -326,7 +327,7 @@ static bool has(const struct vmm_config *cfg, enum vmm_fix f)
  * Every property a run's fixes promise, as exactly CHECKS_PER_RUN KTAP
  * results; one that does not apply is a skip that says why.
  */
-#define CHECKS_PER_RUN 7
+#define CHECKS_PER_RUN 8
 
 static void check_run(struct run *r, int rep)
 {
@@ -398,6 +399,20 @@ static void check_run(struct run *r, int rep)
 		ksft_test_result(res->bar_slots_dirty == want_dirty,
 				 "%s: KVM dirty-logs %d of %d BAR memslots (want %d)\n",
 				 l, res->bar_slots_dirty, res->bar_slots, want_dirty);
+
+	if (cfg->numa_mode == MPOL_DEFAULT)
+		ksft_test_result_skip("%s: NUMA placement: no policy (-n)\n", l);
+	else if (!res->numa_sampled)
+		ksft_test_result_skip("%s: NUMA placement: guest RAM not populated (no device, no -f)\n", l);
+	else if (cfg->numa_mode == MPOL_INTERLEAVE)
+		ksft_test_result(!res->numa_outside && res->numa_used == res->numa_allowed,
+				 "%s: NUMA interleave: %d sampled pages on nodes 0x%lx (want all of 0x%lx), %d outside\n",
+				 l, res->numa_sampled, res->numa_used, res->numa_allowed, res->numa_outside);
+	else
+		ksft_test_result(!res->numa_outside,
+				 "%s: NUMA %s: %d sampled pages on nodes 0x%lx (allowed 0x%lx), %d outside\n",
+				 l, cfg->numa_mode == MPOL_BIND ? "bind" : "preferred", res->numa_sampled,
+				 res->numa_used, res->numa_allowed, res->numa_outside);
 
 	if (!res->edu)
 		ksft_test_result_skip("%s: edu DMA: no edu device\n", l);
@@ -627,12 +642,18 @@ int main(int argc, char *argv[])
 	int nr_runs = 0, plan = 0, r;
 
 	parse_args(argc, argv);
-	ksft_print_header();
 
-	/* Whole-program skips: nothing here can create a VM. */
+	/* No /dev/kvm: skip.  A bad configuration: one line, exit 1. */
 	r = vmm_check_config(&opt.base, err, sizeof(err));
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		ksft_print_header();
 		ksft_exit_skip("%s\n", err);
+	}
+	if (r && !opt.reference) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+		return KSFT_FAIL;
+	}
+	ksft_print_header();
 	if (opt.base.nr_devices == 0)
 		ksft_print_msg("no devices: pass BDFs or set VFIO_SELFTESTS_BDF to include passthrough\n");
 
@@ -669,12 +690,6 @@ int main(int argc, char *argv[])
 		       opt.base.nr_devices, vfio_iommu_mode_name(opt.base.iommu_mode),
 		       opt.base.nr_vcpus, opt.base.toggles, opt.base.p2p ? "on" : "off",
 		       getenv("VMTEST_KERNEL_VERSION") ?: "(see uname)");
-
-	if (r) {
-		/* The configuration itself is bad: one clear line, non-zero exit. */
-		fprintf(stderr, "%s: %s\n", argv[0], err);
-		ksft_exit_fail_msg("%s\n", err);
-	}
 
 	for (int i = 0; i < nr_runs; i++) {
 		do_runs(&runs[i]);

@@ -117,6 +117,12 @@ struct vmm_result {
 	int bar_slots_dirty;		/* ... that the kernel dirty-logs */
 	uint64_t bar_map_bytes;		/* P2P DMA maps of BARs */
 	uint64_t faults;		/* page faults taken by the process */
+	uint64_t bar_map_failed;	/* P2P maps refused (non-fatal, as in QEMU) */
+	/* With a NUMA policy and populated RAM: where sampled pages are. */
+	int numa_sampled;		/* pages asked (move_pages() query) */
+	int numa_outside;		/* ... on a node outside the policy's */
+	uint64_t numa_allowed;		/* the policy's nodes (bit per node < 64) */
+	uint64_t numa_used;		/* nodes the sampled pages are on */
 	bool guest_started;		/* the guest read and reported our value */
 	int edu;			/* 1 DMA reached the guest, -1 it did not, 0 no edu */
 };
