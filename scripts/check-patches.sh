@@ -32,7 +32,8 @@ echo "1..$total"
 n=0 fail=0
 for p in "${patches[@]}"; do
 	n=$((n + 1))
-	out=$(perl "$SRC/scripts/checkpatch.pl" --strict -q --root="$SRC" "$TOP/patches/$p" 2>&1)
+	# /usr/bin first: spdxcheck.py needs Debian's python3 with python3-ply.
+	out=$(PATH=/usr/bin:$PATH perl "$SRC/scripts/checkpatch.pl" --strict -q --root="$SRC" "$TOP/patches/$p" 2>&1)
 	rc=$?
 	if [ $rc = 0 ] && ! grep -qE '^(ERROR|WARNING|CHECK)' <<<"$out"; then
 		echo "ok $n checkpatch --strict: $p"

@@ -15,7 +15,7 @@ PKGS=(
 	linux-source-6.12	# the kernel we patch (Debian's 6.12 LTS tarball)
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod # kernel build
 	ccache			# rebuilds after a patch change
-	git perl		# git am of patches/series, checkpatch.pl
+	git perl python3-ply python3-git # git am; checkpatch.pl and its SPDX check
 	qemu-system-x86		# boots the kernel under TCG with intel-iommu
 	libnuma-dev numactl	# NUMA policy in vm_create_test
 	gnuplot-nox		# bench charts

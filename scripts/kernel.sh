@@ -6,8 +6,9 @@
 #   prepare  import the Debian tarball into build/linux (a git repo, one commit
 #            per Debian version, tagged debian/<version>), apply patches/series
 #            with git am, and check the variant's source tree out at the result
-#   config   x86_64 defconfig + configs/*.config (+ configs/debug/*.config for
-#            KVARIANT=debug), then verify every requested option took effect
+#   config   x86_64 defconfig + configs/*.config (+ configs/patched/*.config,
+#            options the series adds, unless KVARIANT=base; + configs/debug/
+#            for KVARIANT=debug), then verify every requested option took effect
 #   build    bzImage with ccache
 #   headers  headers_install into the object dir (for the selftests)
 #   version  print the recorded version line of the variant
@@ -121,14 +122,7 @@ prepare() {
 	mkdir -p "$BUILD"
 	import_tarball
 	local commit head prev="" stamp=$SRC.commit cache=$BUILD/linux-patched.series hash
-	# Refuse to throw away work committed by hand in the worktree.
 	[ -f "$stamp" ] && prev=$(cat "$stamp")
-	if [ -e "$SRC/.git" ] && [ -n "$prev" ] && [ "${FORCE:-0}" != 1 ]; then
-		head=$(git -C "$SRC" rev-parse HEAD)
-		[ "$head" = "$prev" ] || die "$SRC is not at the commit this script left it at; export your work with
-  git -C $SRC format-patch -o $TOP/patches $(deb_tag)..HEAD  (and update patches/series)
-or rerun with FORCE=1 to drop it"
-	fi
 	if [ "$KVARIANT" = base ]; then
 		commit=$(git_b rev-parse "$(deb_tag)^{commit}")
 	else
@@ -141,12 +135,26 @@ or rerun with FORCE=1 to drop it"
 			printf '%s\n%s\n' "$hash" "$commit" >"$cache"
 		fi
 	fi
+	# Refuse to throw away work committed by hand in the worktree: its
+	# HEAD must be where this script left it, or have the same tree as
+	# the series (the work was exported to patches/).
+	if [ -e "$SRC/.git" ] && [ -n "$prev" ] && [ "${FORCE:-0}" != 1 ]; then
+		head=$(git -C "$SRC" rev-parse HEAD)
+		if [ "$head" != "$prev" ] &&
+		   [ "$(git -C "$SRC" rev-parse "HEAD^{tree}")" != "$(git_b rev-parse "$commit^{tree}")" ]; then
+			die "$SRC has work that is not in patches/; export it with
+  git -C $SRC format-patch -o $TOP/patches $(deb_tag)..HEAD  (and update patches/series)
+or rerun with FORCE=1 to drop it"
+		fi
+	fi
 	checkout_worktree "$SRC" "$commit"
 	echo "$commit" >"$stamp"
 }
 
 config() {
 	local frags=("$TOP"/configs/*.config) hash stamp=$OBJ/.config.inputs
+	# Options the series adds exist only in the patched tree.
+	[ "$KVARIANT" != base ] && frags+=("$TOP"/configs/patched/*.config)
 	[ "$KVARIANT" = debug ] && frags+=("$TOP"/configs/debug/*.config)
 	mkdir -p "$OBJ"
 	hash=$({ git -C "$SRC" rev-parse HEAD; cat "${frags[@]}"; } | sha1sum | cut -d' ' -f1)

@@ -34,6 +34,7 @@
 #include "edu.h"
 #include "hostmem.h"
 #include "phase.h"
+#include "suite_main.h"
 #include "sysutil.h"
 
 #define SZ_2M	(2UL << 20)
@@ -335,48 +336,18 @@ TEST_F_TIMEOUT(edu_dma, reaches_pages, 120)
 		       vm_mem_backing_src_alias(variant->backing)->name, n);
 }
 
-static void help(const char *name)
-{
-	printf("Usage: %s [-s SIZE] [harness options] [BDF]\n"
-	       "  -s SIZE  bytes to map per test, a multiple of 2M (default 256M)\n"
-	       "  BDF      a device bound to vfio-pci (segment:bus:dev.fn); without it,\n"
-	       "           the first entry of $VFIO_SELFTESTS_BDF\n"
-	       "Harness options (-l lists the tests, -t/-v/-f select them) follow:\n",
-	       name);
-}
-
 int main(int argc, char *argv[])
 {
-	bool listing = false;
-	int i, j;
+	const struct suite_opt opts[] = {
+		{ "-s", "bytes to map per test (default 256M)", &map_size, SZ_2M },
+	};
+	bool listing;
 
 	nr_bdfs = vfio_selftests_get_bdfs(&argc, argv, &bdfs);
-
-	/* Take our options out of argv; the rest goes to the harness. */
-	for (i = 1, j = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-s") && i + 1 < argc) {
-			map_size = parse_size(argv[++i]);
-			continue;
-		}
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			char *harness_help[] = { argv[0], "-h", NULL };
-
-			help(argv[0]);
-			test_harness_run(2, harness_help);
-			return KSFT_PASS;
-		}
-		if (!strcmp(argv[i], "-l"))
-			listing = true;
-		argv[j++] = argv[i];
-	}
-	argc = j;
-	argv[argc] = NULL;
-
-	if (!map_size || map_size % SZ_2M) {
-		fprintf(stderr, "%s: -s %zu: the size must be a non-zero multiple of 2M\n",
-			argv[0], map_size);
-		return KSFT_FAIL;
-	}
+	listing = suite_parse(&argc, argv, opts, 1,
+			      "Usage: vfio_dma_map_test [-s SIZE] [harness options] [BDF]\n"
+			      "  BDF      a device bound to vfio-pci (segment:bus:dev.fn); without it,\n"
+			      "           the first entry of $VFIO_SELFTESTS_BDF\n");
 	if (!listing && !nr_bdfs)
 		ksft_exit_skip("no device: pass a BDF or set VFIO_SELFTESTS_BDF\n");
 	if (!listing && access("/dev/vfio", F_OK))

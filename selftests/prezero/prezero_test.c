@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prezero_test: background pre-zeroing of free pages (patches/ "mm: pre-zero
+ * free pages in the background" and "mm: let THP and hugetlb faults use
+ * pre-zeroed pages").
+ *
+ *   knobs       bad writes to /sys/kernel/mm/prezero/ fail with EINVAL and
+ *               change nothing; good ones round-trip.
+ *   worker      kprezerod clears freed memory until pending_kb is 0; its CPU
+ *               time is reported.
+ *   counters    with prezero off nothing skips clearing (exact) and a THP
+ *               fault clears its folio; on and caught up, every THP fault
+ *               skips clearing.
+ *   zero_check  the security property: processes write patterns into memory
+ *               and free it while others allocate and check every byte, for
+ *               4K, THP, hugetlb and shmem memory, with and without memory
+ *               pressure, while kprezerod runs and the knob is toggled.  At
+ *               least 4 GiB (-c) is checked, and pre-zeroed pages must really
+ *               have been handed out, or the check would prove nothing.
+ *   perf        fault-in of THP, hugetlb and 4K memory, prezero off vs on
+ *               after the worker caught up: on <= 0.3x off for THP and
+ *               hugetlb, <= 0.8x for 4K;
+ *               and a VFIO MAP_DMA of unpopulated memory, the talk's case
+ *               (reported, with the first device of $VFIO_SELFTESTS_BDF).
+ *               The worker's CPU time is reported beside the saving.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "suite_main.h"
+#include "hostmem.h"
+#include "phase.h"
+#include "prezero.h"
+#include "sysutil.h"
+#include "vfio_dev.h"
+
+#define SZ_2M		(2UL << 20)
+#define CATCH_UP_S	300	/* TCG clears ~250 MiB/s: 8 GiB takes ~35 s */
+#define THP_RATIO_MAX	0.3
+#define ANON_RATIO_MAX	0.8
+
+static size_t perf_size = 512UL << 20;
+static size_t churn_total = 4UL << 30;
+static char **bdfs;
+static int nr_bdfs;
+
+/* Knob values at start, restored by each test that changes them. */
+struct knobs {
+	char enabled[16], min_order[16], rate[16];
+};
+
+static void knobs_save(struct knobs *k)
+{
+	sys_read_str(PREZERO_DIR "/enabled", k->enabled, sizeof(k->enabled));
+	sys_read_str(PREZERO_DIR "/min_order", k->min_order, sizeof(k->min_order));
+	sys_read_str(PREZERO_DIR "/rate_limit_mb", k->rate, sizeof(k->rate));
+}
+
+static void knobs_restore(const struct knobs *k)
+{
+	sys_write_str(PREZERO_DIR "/min_order", k->min_order);
+	sys_write_str(PREZERO_DIR "/rate_limit_mb", k->rate);
+	sys_write_str(PREZERO_DIR "/enabled", k->enabled);
+}
+
+static void read_knob(const char *name, char *buf, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", PREZERO_DIR, name);
+	TEST_ASSERT(!sys_read_str(path, buf, len), "reading %s", path);
+}
+
+FIXTURE(knobs) {
+	struct knobs saved;
+};
+
+FIXTURE_SETUP(knobs)
+{
+	knobs_save(&self->saved);
+}
+
+FIXTURE_TEARDOWN(knobs)
+{
+	knobs_restore(&self->saved);
+}
+
+TEST_F(knobs, reject_bad_input)
+{
+	static const struct { const char *knob, *value; } bad[] = {
+		{ "enabled", "2" }, { "enabled", "-1" }, { "enabled", "yes" },
+		{ "enabled", " " }, { "min_order", "11" }, { "min_order", "-1" },
+		{ "min_order", "4k" }, { "rate_limit_mb", "-5" }, { "rate_limit_mb", "fast" },
+		{ "rate_limit_mb", "99999999999999999999" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char path[128], before[64], after[64];
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s", PREZERO_DIR, bad[i].knob);
+		read_knob(bad[i].knob, before, sizeof(before));
+		r = sys_write_str(path, bad[i].value);
+		read_knob(bad[i].knob, after, sizeof(after));
+		EXPECT_EQ(-EINVAL, r) TH_LOG("%s <- \"%s\" returned %d", bad[i].knob, bad[i].value, r);
+		EXPECT_STREQ(before, after) TH_LOG("%s changed by a rejected write", bad[i].knob);
+	}
+	/* Read-only values refuse writes altogether. */
+	EXPECT_NE(0, sys_write_str(PREZERO_DIR "/pending_kb", "0"));
+	EXPECT_NE(0, sys_write_str(PREZERO_DIR "/zeroed_kb", "0"));
+}
+
+TEST_F(knobs, round_trip)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, sys_write_str(PREZERO_DIR "/min_order", "10"));
+	read_knob("min_order", buf, sizeof(buf));
+	EXPECT_STREQ("10", buf);
+	ASSERT_EQ(0, sys_write_str(PREZERO_DIR "/rate_limit_mb", "123"));
+	read_knob("rate_limit_mb", buf, sizeof(buf));
+	EXPECT_STREQ("123", buf);
+	ASSERT_EQ(0, prezero_set_enabled(false));
+	EXPECT_FALSE(prezero_enabled());
+	ASSERT_EQ(0, prezero_set_enabled(true));
+	EXPECT_TRUE(prezero_enabled());
+}
+
+/* Allocate, fault in and free @size of @type, making that memory dirty. */
+static void dirty_and_free(enum vm_mem_backing_src_type type, size_t size)
+{
+	struct hostmem m;
+
+	hostmem_alloc(&m, type, size);
+	memset(m.addr, 0xa5, size);
+	hostmem_free(&m);
+}
+
+TEST(worker_catches_up)
+{
+	struct prezero_counters before, after;
+	struct knobs saved;
+	double cpu0, waited;
+
+	knobs_save(&saved);
+	ASSERT_EQ(0, prezero_set_enabled(false));
+	dirty_and_free(VM_MEM_SRC_ANONYMOUS_THP, perf_size);
+	prezero_counters(&before);
+	cpu0 = prezero_worker_cpu();
+	ASSERT_EQ(0, prezero_set_enabled(true));
+	waited = prezero_wait_caught_up(CATCH_UP_S);
+	prezero_counters(&after);
+	knobs_restore(&saved);
+	ASSERT_LE(0, waited) TH_LOG("pending_kb did not reach 0 within %ds", CATCH_UP_S);
+	/* At least the memory just freed, dirty, had to be cleared. */
+	EXPECT_LE(perf_size / 4096, after.zeroed - before.zeroed);
+	ksft_print_msg("kprezerod cleared %lu MiB in %.1fs, using %.2fs of CPU\n",
+		       (after.zeroed - before.zeroed) >> 8, waited, prezero_worker_cpu() - cpu0);
+}
+
+/* Fault in @size of THP memory and count what the allocator did. */
+static void thp_fault(size_t size, struct prezero_counters *delta)
+{
+	struct prezero_counters a, b;
+	struct hostmem m;
+
+	hostmem_alloc(&m, VM_MEM_SRC_ANONYMOUS_THP, size);
+	prezero_counters(&a);
+	hostmem_populate(&m);
+	prezero_counters(&b);
+	hostmem_free(&m);
+	delta->zeroed = b.zeroed - a.zeroed;
+	delta->skipped = b.skipped - a.skipped;
+	delta->cleared = b.cleared - a.cleared;
+	delta->thp_faults = b.thp_faults - a.thp_faults;
+}
+
+TEST(counters)
+{
+	struct prezero_counters off, on;
+	struct knobs saved;
+	uint64_t thp_pages;
+
+	knobs_save(&saved);
+	ASSERT_EQ(0, prezero_set_enabled(false));
+	thp_fault(perf_size, &off);
+	ASSERT_EQ(0, prezero_set_enabled(true));
+	ASSERT_LE(0, prezero_wait_caught_up(CATCH_UP_S));
+	thp_fault(perf_size, &on);
+	knobs_restore(&saved);
+
+	ASSERT_LT(0, off.thp_faults) TH_LOG("no THP was allocated: THP disabled?");
+	ASSERT_LT(0, on.thp_faults);
+	/* Off: nothing may skip clearing, and each THP fault clears its folio. */
+	EXPECT_EQ(0, off.skipped);
+	thp_pages = off.thp_faults * (SZ_2M / 4096);
+	EXPECT_LE(thp_pages, off.cleared);
+	/* On, caught up: every THP fault skipped clearing. */
+	thp_pages = on.thp_faults * (SZ_2M / 4096);
+	EXPECT_LE(thp_pages, on.skipped);
+	ksft_print_msg("%lu THP faults: off cleared %lu pages (%.2f per THP page), skipped %lu; on cleared %lu, skipped %lu\n",
+		       on.thp_faults, off.cleared, (double)off.cleared / (off.thp_faults * 512),
+		       off.skipped, on.cleared, on.skipped);
+}
+
+/* ---- the security property ------------------------------------------------ */
+
+FIXTURE(zero_check) {
+	struct knobs saved;
+	unsigned long hugetlb_saved;
+	bool hugetlb_grown;
+	pid_t hog;
+};
+
+FIXTURE_VARIANT(zero_check) {
+	enum vm_mem_backing_src_type backing;
+	unsigned int share;	/* of churn_total, in eighths */
+	bool pressure;
+};
+
+FIXTURE_VARIANT_ADD(zero_check, anon4k) {
+	.backing = VM_MEM_SRC_ANONYMOUS, .share = 2,
+};
+FIXTURE_VARIANT_ADD(zero_check, thp) {
+	.backing = VM_MEM_SRC_ANONYMOUS_THP, .share = 2,
+};
+FIXTURE_VARIANT_ADD(zero_check, hugetlb2m) {
+	.backing = VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, .share = 1,
+};
+FIXTURE_VARIANT_ADD(zero_check, shmem) {
+	.backing = VM_MEM_SRC_SHMEM, .share = 1,
+};
+FIXTURE_VARIANT_ADD(zero_check, thp_pressure) {
+	.backing = VM_MEM_SRC_ANONYMOUS_THP, .share = 1, .pressure = true,
+};
+FIXTURE_VARIANT_ADD(zero_check, anon4k_pressure) {
+	.backing = VM_MEM_SRC_ANONYMOUS, .share = 1, .pressure = true,
+};
+
+#define CHURNERS	3
+#define CHUNK		(64UL << 20)
+
+/* Hold most of the available memory until killed. */
+static pid_t start_hog(void)
+{
+	uint64_t avail_kb = 0;
+	pid_t pid;
+
+	meminfo_kb("MemAvailable", &avail_kb);
+	pid = fork();
+	if (!pid) {
+		size_t size = (avail_kb << 10) - (uint64_t)CHURNERS * CHUNK * 3;
+		struct hostmem m;
+
+		size &= ~(SZ_2M - 1);
+		if (!__hostmem_alloc(&m, VM_MEM_SRC_ANONYMOUS_THP, size))
+			hostmem_populate(&m);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+/*
+ * One churner: take @quota bytes in chunks; each chunk must be all zero;
+ * then write a pattern and free it for the others.  Exit 1 on a non-zero
+ * byte, after printing where.
+ */
+static void churn(int id, enum vm_mem_backing_src_type type, size_t quota)
+{
+	unsigned int seed = getpid();
+
+	for (size_t done = 0; done < quota; done += CHUNK) {
+		struct hostmem m;
+		const uint64_t *w;
+		int r;
+
+		r = __hostmem_alloc(&m, type, CHUNK);
+		if (r) {
+			printf("# churner %d: allocating %lu MiB of %s failed: %s\n", id, CHUNK >> 20,
+			       vm_mem_backing_src_alias(type)->name, strerror(-r));
+			exit(2);
+		}
+		hostmem_populate(&m);
+		w = m.addr;
+		for (size_t i = 0; i < CHUNK / 8; i++) {
+			if (w[i]) {
+				printf("# churner %d: %s chunk %lu: byte %lu of a fresh allocation is 0x%016lx, not 0\n",
+				       id, vm_mem_backing_src_alias(type)->name, done / CHUNK, i * 8, w[i]);
+				exit(1);
+			}
+		}
+		memset(m.addr, 0x5a + id, CHUNK);
+		hostmem_free(&m);
+		/* Sometimes give kprezerod time to clear what was freed. */
+		if (rand_r(&seed) % 2)
+			usleep(rand_r(&seed) % 100000);
+	}
+	exit(0);
+}
+
+FIXTURE_SETUP(zero_check)
+{
+	self->hog = 0;
+	self->hugetlb_grown = false;
+	knobs_save(&self->saved);
+	if (is_backing_src_hugetlb(variant->backing)) {
+		size_t pages = CHURNERS * CHUNK / SZ_2M;
+		int r = hugetlb_pool_ensure(SZ_2M, pages, &self->hugetlb_saved);
+
+		if (r)
+			SKIP(return, "no hugetlb pool of %zu 2 MiB pages: %s", pages, strerror(-r));
+		self->hugetlb_grown = true;
+	}
+	if (variant->pressure)
+		self->hog = start_hog();
+}
+
+FIXTURE_TEARDOWN(zero_check)
+{
+	if (self->hog > 0) {
+		kill(self->hog, SIGKILL);
+		waitpid(self->hog, NULL, 0);
+	}
+	if (self->hugetlb_grown)
+		hugetlb_pool_restore(SZ_2M, self->hugetlb_saved);
+	knobs_restore(&self->saved);
+}
+
+TEST_F_TIMEOUT(zero_check, every_byte, 900)
+{
+	size_t quota = churn_total / 8 * variant->share / CHURNERS;
+	struct prezero_counters before, after;
+	pid_t pids[CHURNERS];
+	int toggles = 0, failed = 0;
+
+	quota = (quota + CHUNK - 1) / CHUNK * CHUNK;
+	ASSERT_EQ(0, prezero_set_enabled(true));
+	/* Start from pre-zeroed memory, so that marked blocks are handed out. */
+	ASSERT_LE(0, prezero_wait_caught_up(CATCH_UP_S));
+	prezero_counters(&before);
+
+	for (int i = 0; i < CHURNERS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i])
+			churn(i, variant->backing, quota);
+	}
+	/* Meanwhile, switch pre-zeroing off and on now and then. */
+	for (int left = CHURNERS; left; ) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+
+		if (pid > 0) {
+			left--;
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				failed++;
+			continue;
+		}
+		usleep(200000);
+		prezero_set_enabled(++toggles % 4 != 0);
+	}
+	ASSERT_EQ(0, prezero_set_enabled(true));
+	prezero_counters(&after);
+
+	EXPECT_EQ(0, failed) TH_LOG("%d churner(s) saw non-zero memory or failed", failed);
+	/* The check is only worth something if pre-zeroed pages were used. */
+	EXPECT_LT(0, after.skipped - before.skipped)
+		TH_LOG("no allocation used a pre-zeroed block: nothing was tested");
+	ksft_print_msg("%s%s: %lu MiB checked byte by byte by %d processes; %lu MiB handed out pre-zeroed, %lu MiB cleared on the spot, %lu MiB cleared by kprezerod; %d toggles\n",
+		       vm_mem_backing_src_alias(variant->backing)->name,
+		       variant->pressure ? " under pressure" : "", quota * CHURNERS >> 20, CHURNERS,
+		       (after.skipped - before.skipped) >> 8, (after.cleared - before.cleared) >> 8,
+		       (after.zeroed - before.zeroed) >> 8, toggles);
+}
+
+/* ---- performance ---------------------------------------------------------- */
+
+/* Median wall time of 3 fault-ins of perf_size of @type. */
+static int64_t fault_in_ns(enum vm_mem_backing_src_type type, bool on)
+{
+	int64_t t[3];
+
+	for (int i = 0; i < 3; i++) {
+		struct phase_clock c;
+		struct hostmem m;
+
+		TEST_ASSERT(!prezero_set_enabled(on), "switching prezero");
+		if (on)
+			TEST_ASSERT(prezero_wait_caught_up(CATCH_UP_S) >= 0, "kprezerod did not catch up");
+		hostmem_alloc(&m, type, perf_size);
+		phase_start(&c);
+		hostmem_populate(&m);
+		t[i] = phase_stop(&c).wall_ns;
+		hostmem_free(&m);
+	}
+	if (t[0] > t[1]) { int64_t x = t[0]; t[0] = t[1]; t[1] = x; }
+	if (t[1] > t[2]) { int64_t x = t[1]; t[1] = t[2]; t[2] = x; }
+	if (t[0] > t[1]) { int64_t x = t[0]; t[0] = t[1]; t[1] = x; }
+	return t[1];
+}
+
+FIXTURE(perf) {
+	struct knobs saved;
+	unsigned long hugetlb_saved;
+	bool hugetlb_grown;
+};
+
+FIXTURE_VARIANT(perf) {
+	enum vm_mem_backing_src_type backing;
+	double max_ratio;
+};
+
+FIXTURE_VARIANT_ADD(perf, thp) {
+	.backing = VM_MEM_SRC_ANONYMOUS_THP, .max_ratio = THP_RATIO_MAX,
+};
+FIXTURE_VARIANT_ADD(perf, anon4k) {
+	.backing = VM_MEM_SRC_ANONYMOUS, .max_ratio = ANON_RATIO_MAX,
+};
+FIXTURE_VARIANT_ADD(perf, hugetlb2m) {
+	.backing = VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, .max_ratio = THP_RATIO_MAX,
+};
+
+FIXTURE_SETUP(perf)
+{
+	self->hugetlb_grown = false;
+	knobs_save(&self->saved);
+	if (is_backing_src_hugetlb(variant->backing)) {
+		int r = hugetlb_pool_ensure(SZ_2M, perf_size / SZ_2M, &self->hugetlb_saved);
+
+		if (r)
+			SKIP(return, "no hugetlb pool of %zu 2 MiB pages: %s",
+			     perf_size / SZ_2M, strerror(-r));
+		self->hugetlb_grown = true;
+	}
+}
+
+FIXTURE_TEARDOWN(perf)
+{
+	if (self->hugetlb_grown)
+		hugetlb_pool_restore(SZ_2M, self->hugetlb_saved);
+	knobs_restore(&self->saved);
+}
+
+TEST_F_TIMEOUT(perf, fault_in, 900)
+{
+	double cpu0 = prezero_worker_cpu(), cpu;
+	int64_t off, on;
+
+	off = fault_in_ns(variant->backing, false);
+	on = fault_in_ns(variant->backing, true);
+	cpu = prezero_worker_cpu() - cpu0;
+	ksft_print_msg("%s fault-in of %zu MiB: off %.3fs, on %.3fs (%.2fx); kprezerod used %.2fs of CPU meanwhile, in the background\n",
+		       vm_mem_backing_src_alias(variant->backing)->name, perf_size >> 20,
+		       ns_to_s(off), ns_to_s(on), (double)on / off, cpu);
+	EXPECT_LE(on, variant->max_ratio * off)
+		TH_LOG("on %.3fs is more than %.1f x off %.3fs", ns_to_s(on), variant->max_ratio,
+		       ns_to_s(off));
+}
+
+/*
+ * The talk's case: DMA-map unpopulated memory, which faults in and pins it.
+ * Each run has its own IOMMU context, as each new VM does: a context kept
+ * across runs keeps its IOMMU page tables, which sit in the pageblocks the
+ * previous run's pages came from and keep their free parts from merging
+ * into blocks kprezerod clears (below min_order).
+ */
+TEST_F_TIMEOUT(perf, vfio_map, 900)
+{
+	const char *why;
+	int64_t t[2];
+
+	if (!nr_bdfs)
+		SKIP(return, "no device in $VFIO_SELFTESTS_BDF");
+	why = vfio_iommu_mode_unavailable(VFIO_MODE_TYPE1V2, bdfs[0]);
+	if (why)
+		SKIP(return, "%s", why);
+
+	for (int on = 0; on < 2; on++) {
+		struct vfio_iommu *iommu = vfio_iommu_init(VFIO_MODE_TYPE1V2);
+		struct vfio_pci_dev *dev = vfio_pci_open(iommu, bdfs[0]);
+		uint64_t iova = vfio_iommu_iova_base(iommu, 1ULL << 32, perf_size);
+		struct prezero_counters a, b;
+		struct phase_clock c;
+		struct hostmem m;
+
+		ASSERT_EQ(0, prezero_set_enabled(on));
+		if (on)
+			ASSERT_LE(0, prezero_wait_caught_up(CATCH_UP_S));
+		hostmem_alloc(&m, variant->backing, perf_size);
+		prezero_counters(&a);
+		phase_start(&c);
+		vfio_dma_map(iommu, m.addr, iova, perf_size);
+		t[on] = phase_stop(&c).wall_ns;
+		prezero_counters(&b);
+		ksft_print_msg("%s: %lu MiB handed out pre-zeroed, %lu MiB cleared on the spot\n",
+			       on ? "on" : "off", (b.skipped - a.skipped) >> 8,
+			       (b.cleared - a.cleared) >> 8);
+		vfio_dma_unmap(iommu, iova, perf_size);
+		hostmem_free(&m);
+		vfio_pci_close(dev);
+		vfio_iommu_cleanup(iommu);
+	}
+	ksft_print_msg("VFIO MAP_DMA of %zu MiB of unpopulated %s: off %.3fs, on %.3fs (%.2fx)\n",
+		       perf_size >> 20, vm_mem_backing_src_alias(variant->backing)->name,
+		       ns_to_s(t[0]), ns_to_s(t[1]), (double)t[1] / t[0]);
+}
+
+int main(int argc, char *argv[])
+{
+	const struct suite_opt opts[] = {
+		{ "-s", "bytes faulted in or mapped per perf run (default 512M)", &perf_size, SZ_2M },
+		{ "-c", "bytes checked byte by byte in zero_check (default 4G)", &churn_total, CHUNK },
+	};
+	const char *why;
+	bool listing;
+
+	nr_bdfs = vfio_selftests_get_bdfs(&argc, argv, &bdfs);
+	listing = suite_parse(&argc, argv, opts, 2,
+			      "Usage: prezero_test [-s SIZE] [-c SIZE] [harness options] [BDF]\n");
+	why = prezero_unavailable();
+	if (!listing && why)
+		ksft_exit_skip("%s\n", why);
+	return test_harness_run(argc, argv);
+}
