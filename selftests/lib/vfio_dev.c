@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <linux/iommufd.h>
 
+#include "sysutil.h"
 #include "test_util.h"
 #include "vfio_dev.h"
 
@@ -541,13 +542,38 @@ void *__vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx)
 		return NULL;
 	}
 	if (!bar->addr) {
-		addr = mmap(NULL, bar->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			    dev->fd, bar->offset);
+		/*
+		 * Aligned to the BAR size (at most 1 GiB), so that the kernel
+		 * can map it with PMD/PUD leaves (huge pfnmap), as QEMU does.
+		 */
+		size_t align = bar->size < (1UL << 30) ? bar->size : (1UL << 30);
+		void *hint = NULL, *area;
+
+		area = mmap(NULL, bar->size + align, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (area != MAP_FAILED) {
+			hint = (void *)(((uintptr_t)area + align - 1) & ~(align - 1));
+			munmap(area, bar->size + align);
+		}
+		addr = mmap(hint, bar->size, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | (hint ? MAP_FIXED_NOREPLACE : 0), dev->fd, bar->offset);
+		if (addr == MAP_FAILED && hint)
+			addr = mmap(NULL, bar->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				    dev->fd, bar->offset);
 		if (addr == MAP_FAILED)
 			return NULL;
 		bar->addr = addr;
 	}
 	return bar->addr;
+}
+
+void vfio_pci_bar_unmap(struct vfio_pci_dev *dev, int idx)
+{
+	struct vfio_pci_bar *bar = &dev->bar[idx];
+
+	if (bar->addr)
+		munmap(bar->addr, bar->size);
+	bar->addr = NULL;
 }
 
 void *vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx)
@@ -610,4 +636,18 @@ int vfio_bdf_driver(const char *bdf, char *buf, size_t len)
 		snprintf(buf, len, "%s", strrchr(link, '/') + 1);
 	}
 	return 0;
+}
+
+int vfio_type1_set_pin_runs(bool on)
+{
+	static const char *knob = "/sys/module/vfio_iommu_type1/parameters/pin_runs";
+	char old[8];
+	int r = sys_read_str(knob, old, sizeof(old));
+
+	if (r)
+		return r;
+	r = sys_write_str(knob, on ? "1" : "0");
+	if (r)
+		return r;
+	return old[0] == 'Y' || old[0] == '1';
 }

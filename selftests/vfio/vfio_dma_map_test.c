@@ -13,20 +13,39 @@
  *              nr_foll_pin_released) and the process's VmLck (type1) or
  *              VmPin (iommufd) grew by the mapping size; after the unmap both
  *              are back where they started.
- *   edu_dma    with QEMU's edu device (one variant per back end and backing): the device reads pages through their
- *              IOVAs (first, last, around huge page boundaries) and writes
- *              them back through other IOVAs, and the CPU sees exactly the
- *              data; after the unmap, a device write to the old IOVA does
- *              not reach the page.
+ *   edu_dma    with QEMU's edu device (one variant per back end and
+ *              backing): the device reads pages through their IOVAs (first,
+ *              last, around huge page boundaries) and writes them back
+ *              through other IOVAs, and the CPU sees exactly the data; after
+ *              the unmap, a device write to the old IOVA does not reach the
+ *              page.
+ *
+ * With vfio_iommu_type1.pin_runs (patches/: pin, account and map physically
+ * contiguous runs at once), type1v2 only, the old path (0) against the new:
+ *   runs.old_vs_new  MAP and UNMAP of the same kind of memory in both paths,
+ *              3 rounds each (old new new old old new), pre-zeroing off,
+ *              accounting exact in every round; populated THP: the median
+ *              new map <= 0.7x the median old.
+ *   runs.bar   DMA-map the largest mmap-able BAR of the devices (ivshmem)
+ *              through its mmap, a PFNMAP: new <= 0.1x old.
+ *   runs_edu   the device reads and writes through a mapping that starts
+ *              and ends inside a THP, at every run boundary, in both paths.
+ *   rlimit     without CAP_IPC_LOCK, a map beyond RLIMIT_MEMLOCK fails with
+ *              ENOMEM and leaves nothing pinned or locked, in both paths.
+ *   semantics  partial unmap (type1v2: EINVAL; type1: the whole mapping) and
+ *              overlapping map (EEXIST) behave as documented, in both paths.
  *
  * Needs root, a device bound to vfio-pci, and for hugetlb a pool it can grow.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "test_util.h"
@@ -34,6 +53,7 @@
 #include "edu.h"
 #include "hostmem.h"
 #include "phase.h"
+#include "prezero.h"
 #include "suite_main.h"
 #include "sysutil.h"
 
@@ -334,6 +354,444 @@ TEST_F_TIMEOUT(edu_dma, reaches_pages, 120)
 	ksft_print_msg("%s %s: %lu pages read and written by the device through their IOVAs\n",
 		       vfio_iommu_mode_name(variant->mode),
 		       vm_mem_backing_src_alias(variant->backing)->name, n);
+}
+
+/* ---- pin_runs: the old path against the new ------------------------------ */
+
+#define RUNS_RATIO_THP	0.7	/* populated THP map, new <= 0.7x old */
+#define RUNS_RATIO_BAR	0.1	/* BAR map, new <= 0.1x old */
+
+/* Skip unless this kernel has the switch; remember its value to restore. */
+static int runs_knob_setup(struct __test_metadata *_metadata, int *saved)
+{
+	*saved = vfio_type1_set_pin_runs(true);
+	if (*saved < 0)
+		SKIP(return -1, "no vfio_iommu_type1 pin_runs parameter (a kernel without patches/)");
+	return 0;
+}
+
+struct map_run {
+	int64_t map_ns, unmap_ns;
+	int64_t pinned;			/* pages pinned while mapped */
+	int64_t leftover;		/* pages still pinned after the unmap */
+	int64_t locked_kb, locked_after_kb;	/* VmLck growth while mapped, after */
+};
+
+/* MAP and UNMAP @e's memory (fresh each time) with pin_runs @on. */
+static void map_once(struct dma_env *e, bool on, bool populate, struct map_run *r)
+{
+	struct pin_acct a, b, c;
+	struct phase_clock clk;
+
+	TEST_ASSERT(vfio_type1_set_pin_runs(on) >= 0, "setting pin_runs");
+	hostmem_free(&e->mem);
+	hostmem_alloc(&e->mem, e->backing, map_size);
+	if (populate)
+		hostmem_populate(&e->mem);
+	pin_acct_read(&a);
+	phase_start(&clk);
+	vfio_dma_map(e->iommu, e->mem.addr, e->iova, map_size);
+	r->map_ns = phase_stop(&clk).wall_ns;
+	pin_acct_read(&b);
+	phase_start(&clk);
+	vfio_dma_unmap(e->iommu, e->iova, map_size);
+	r->unmap_ns = phase_stop(&clk).wall_ns;
+	pin_acct_read(&c);
+	r->pinned = pin_acct_net(&a, &b);
+	r->leftover = pin_acct_net(&a, &c);
+	r->locked_kb = b.locked_kb - a.locked_kb;
+	r->locked_after_kb = c.locked_kb - a.locked_kb;
+}
+
+FIXTURE(runs) {
+	struct dma_env e;
+	int saved;
+	int prezero_saved;	/* -1: no prezero controls */
+};
+
+FIXTURE_VARIANT(runs) {
+	enum vm_mem_backing_src_type backing;
+	bool populate;
+	double max_ratio;	/* new/old map time, 0: report only */
+};
+
+FIXTURE_VARIANT_ADD(runs, anon4k_faulting) { .backing = VM_MEM_SRC_ANONYMOUS };
+FIXTURE_VARIANT_ADD(runs, anon4k_populated) { .backing = VM_MEM_SRC_ANONYMOUS, .populate = true };
+FIXTURE_VARIANT_ADD(runs, thp_faulting) { .backing = VM_MEM_SRC_ANONYMOUS_THP };
+FIXTURE_VARIANT_ADD(runs, thp_populated) {
+	.backing = VM_MEM_SRC_ANONYMOUS_THP, .populate = true, .max_ratio = RUNS_RATIO_THP,
+};
+FIXTURE_VARIANT_ADD(runs, hugetlb2m_faulting) { .backing = VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB };
+FIXTURE_VARIANT_ADD(runs, hugetlb2m_populated) {
+	.backing = VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, .populate = true,
+};
+
+FIXTURE_SETUP(runs)
+{
+	self->prezero_saved = -1;
+	if (runs_knob_setup(_metadata, &self->saved))
+		return;
+	/*
+	 * Faulting maps of both paths must zero the same way: with the
+	 * pre-zeroing of patches/ on, whichever path ran first would drain
+	 * the pool of zeroed pages the other then misses.
+	 */
+	if (!prezero_unavailable()) {
+		self->prezero_saved = prezero_enabled();
+		ASSERT_EQ(0, prezero_set_enabled(false));
+	}
+	dma_env_setup(_metadata, &self->e, VFIO_MODE_TYPE1V2, variant->backing);
+}
+
+FIXTURE_TEARDOWN(runs)
+{
+	if (self->prezero_saved >= 0)
+		prezero_set_enabled(self->prezero_saved);
+	if (self->saved >= 0)
+		vfio_type1_set_pin_runs(self->saved);
+	dma_env_teardown(&self->e);
+}
+
+/* Rounds per path, in the order old new new old old new: medians compared. */
+#define RUNS_ROUNDS	3
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int64_t median_i64(int64_t *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_i64);
+	return v[n / 2];
+}
+
+TEST_F_TIMEOUT(runs, old_vs_new, 600)
+{
+	static const bool order[2 * RUNS_ROUNDS] = { 0, 1, 1, 0, 0, 1 };
+	int64_t map_ns[2][RUNS_ROUNDS], unmap_ns[2][RUNS_ROUNDS], map[2], unmap[2];
+	int done[2] = { 0, 0 };
+
+	for (int i = 0; i < 2 * RUNS_ROUNDS; i++) {
+		int on = order[i];
+		struct map_run r;
+
+		map_once(&self->e, on, variant->populate, &r);
+		ASSERT_EQ((int64_t)(map_size / 4096), r.pinned) TH_LOG("pin_runs=%d", on);
+		ASSERT_EQ(0, r.leftover) TH_LOG("pin_runs=%d: pins left after unmap", on);
+		ASSERT_EQ((int64_t)(map_size >> 10), r.locked_kb) TH_LOG("pin_runs=%d", on);
+		ASSERT_EQ(0, r.locked_after_kb) TH_LOG("pin_runs=%d: VmLck after unmap", on);
+		map_ns[on][done[on]] = r.map_ns;
+		unmap_ns[on][done[on]++] = r.unmap_ns;
+	}
+	for (int on = 0; on < 2; on++) {
+		map[on] = median_i64(map_ns[on], RUNS_ROUNDS);
+		unmap[on] = median_i64(unmap_ns[on], RUNS_ROUNDS);
+	}
+	ksft_print_msg("%s %s %zu MiB, median of %d: map old %.4fs new %.4fs (%.2fx, %.0f -> %.0f MiB/s), unmap old %.4fs new %.4fs (%.2fx)\n",
+		       vm_mem_backing_src_alias(variant->backing)->name,
+		       variant->populate ? "populated" : "faulting", map_size >> 20, RUNS_ROUNDS,
+		       ns_to_s(map[0]), ns_to_s(map[1]), (double)map[1] / map[0],
+		       mib_per_s(map_size, map[0]), mib_per_s(map_size, map[1]),
+		       ns_to_s(unmap[0]), ns_to_s(unmap[1]), (double)unmap[1] / unmap[0]);
+	if (variant->max_ratio)
+		EXPECT_LE(map[1], variant->max_ratio * map[0])
+			TH_LOG("new %.4fs is more than %.1f x old %.4fs", ns_to_s(map[1]),
+			       variant->max_ratio, ns_to_s(map[0]));
+}
+
+/* The device among @bdfs with the largest memory BAR, from sysfs. */
+static int largest_bar(const char **bdf, int *bar, uint64_t *size)
+{
+	*size = 0;
+	for (int i = 0; i < nr_bdfs; i++) {
+		char path[128], line[128];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdfs[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		for (int b = 0; b < PCI_STD_NUM_BARS && fgets(line, sizeof(line), f); b++) {
+			unsigned long long start, end, flags;
+
+			if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3 ||
+			    !(flags & 0x200) || !end)	/* IORESOURCE_MEM */
+				continue;
+			if (end - start + 1 > *size) {
+				*size = end - start + 1;
+				*bdf = bdfs[i];
+				*bar = b;
+			}
+		}
+		fclose(f);
+	}
+	return *size ? 0 : -ENODEV;
+}
+
+TEST_F_TIMEOUT(runs, bar, 600)
+{
+	struct vfio_iommu *iommu;
+	struct vfio_pci_dev *dev;
+	const char *bdf = NULL;
+	uint64_t size, iova;
+	int64_t t[2];
+	int bar;
+
+	if (variant->backing != VM_MEM_SRC_ANONYMOUS_THP || !variant->populate)
+		SKIP(return, "the BAR test runs once, in the thp_populated variant");
+	if (largest_bar(&bdf, &bar, &size) || size < SZ_2M)
+		SKIP(return, "no device with a memory BAR of at least 2 MiB");
+
+	/* The BAR's own device, in an IOMMU context of its own. */
+	iommu = vfio_iommu_init(VFIO_MODE_TYPE1V2);
+	dev = vfio_pci_open(iommu, bdf);
+	iova = vfio_iommu_iova_base(iommu, 1ULL << 32, size + SZ_1G);
+	ASSERT_NE(UINT64_MAX, iova);
+	iova = (iova + SZ_1G - 1) & ~(SZ_1G - 1);
+
+	for (int on = 0; on < 2; on++) {
+		struct phase_clock clk;
+		void *addr;
+
+		ASSERT_LE(0, vfio_type1_set_pin_runs(on));
+		/* A fresh mmap each time: nothing faulted in yet. */
+		addr = vfio_pci_bar_map(dev, bar);
+		phase_start(&clk);
+		vfio_dma_map(iommu, addr, iova, size);
+		t[on] = phase_stop(&clk).wall_ns;
+		vfio_dma_unmap(iommu, iova, size);
+		vfio_pci_bar_unmap(dev, bar);
+	}
+	vfio_pci_close(dev);
+	vfio_iommu_cleanup(iommu);
+	ksft_print_msg("BAR%d of %s, %lu MiB, through its mmap: map old %.4fs new %.4fs (%.3fx)\n",
+		       bar, bdf, size >> 20, ns_to_s(t[0]), ns_to_s(t[1]), (double)t[1] / t[0]);
+	EXPECT_LE(t[1], RUNS_RATIO_BAR * t[0])
+		TH_LOG("new %.4fs is more than %.1f x old %.4fs", ns_to_s(t[1]), RUNS_RATIO_BAR,
+		       ns_to_s(t[0]));
+}
+
+/* The edu device through a mapping that starts and ends inside a THP. */
+FIXTURE(runs_edu) {
+	struct dma_env e;
+	int saved;
+};
+
+FIXTURE_VARIANT(runs_edu) {
+	bool pin_runs;
+};
+
+FIXTURE_VARIANT_ADD(runs_edu, old) { .pin_runs = false };
+FIXTURE_VARIANT_ADD(runs_edu, new) { .pin_runs = true };
+
+FIXTURE_SETUP(runs_edu)
+{
+	if (runs_knob_setup(_metadata, &self->saved))
+		return;
+	dma_env_setup(_metadata, &self->e, VFIO_MODE_TYPE1V2, VM_MEM_SRC_ANONYMOUS_THP);
+	if (self->e.ready && !edu_is(self->e.dev))
+		SKIP(return, "%s is %04x:%04x, not edu (1234:11e8)", self->e.dev->bdf,
+		     self->e.dev->vendor_id, self->e.dev->device_id);
+	ASSERT_LE(0, vfio_type1_set_pin_runs(variant->pin_runs));
+}
+
+FIXTURE_TEARDOWN(runs_edu)
+{
+	if (self->saved >= 0)
+		vfio_type1_set_pin_runs(self->saved);
+	dma_env_teardown(&self->e);
+}
+
+TEST_F_TIMEOUT(runs_edu, mid_folio, 300)
+{
+	const uint64_t head = 3 * PAGE_4K, tail = 5 * PAGE_4K;
+	uint64_t len = 8 * SZ_2M - head - tail, offs[16], n = 0;
+	uint64_t scratch_iova, base = self->e.iova + head;
+	struct dma_env *e = &self->e;
+	struct pin_acct a, b;
+	struct hostmem scratch;
+	uint64_t *expect = malloc(PAGE_4K);
+	long bad;
+
+	ASSERT_LE(8 * SZ_2M, map_size);
+	edu_init(e->dev);
+	hostmem_populate(&e->mem);
+	/* Pages to check: the ends, and both sides of every 2 MiB boundary. */
+	offs[n++] = 0;
+	offs[n++] = len - PAGE_4K;
+	for (uint64_t m = SZ_2M - head; m < len && n < 15; m += 2 * SZ_2M) {
+		offs[n++] = m - PAGE_4K;
+		offs[n++] = m;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		fill_page(e->mem.addr + head + offs[i], offs[i], 0);
+
+	pin_acct_read(&a);
+	vfio_dma_map(e->iommu, e->mem.addr + head, base, len);
+	hostmem_alloc(&scratch, VM_MEM_SRC_ANONYMOUS, PAGE_4K);
+	scratch_iova = e->iova + map_size + SZ_1G;
+	vfio_dma_map(e->iommu, scratch.addr, scratch_iova, PAGE_4K);
+
+	for (uint64_t i = 0; i < n; i++) {
+		memset(scratch.addr, 0, PAGE_4K);
+		ASSERT_EQ(0, edu_copy(e->dev, base + offs[i], scratch_iova, PAGE_4K));
+		fill_page(expect, offs[i], 0);
+		bad = first_mismatch(expect, scratch.addr);
+		ASSERT_EQ(-1, bad) TH_LOG("device read of offset 0x%lx differs at byte %ld", offs[i], bad);
+		fill_page(scratch.addr, offs[i], 1);
+		ASSERT_EQ(0, edu_copy(e->dev, scratch_iova, base + offs[i], PAGE_4K));
+		fill_page(expect, offs[i], 1);
+		bad = first_mismatch(expect, e->mem.addr + head + offs[i]);
+		ASSERT_EQ(-1, bad) TH_LOG("device write to offset 0x%lx differs at byte %ld", offs[i], bad);
+	}
+	vfio_dma_unmap(e->iommu, base, len);
+	vfio_dma_unmap(e->iommu, scratch_iova, PAGE_4K);
+	pin_acct_read(&b);
+	EXPECT_EQ(0, pin_acct_net(&a, &b));
+	EXPECT_EQ(a.locked_kb, b.locked_kb);
+	hostmem_free(&scratch);
+	free(expect);
+	ksft_print_msg("pin_runs=%d: %lu pages read and written through a mapping of %lu KiB starting and ending mid-THP\n",
+		       variant->pin_runs, n, len >> 10);
+}
+
+/* RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
+FIXTURE(rlimit) {
+	struct dma_env e;
+	int saved;
+};
+
+FIXTURE_VARIANT(rlimit) {
+	bool pin_runs;
+};
+
+FIXTURE_VARIANT_ADD(rlimit, old) { .pin_runs = false };
+FIXTURE_VARIANT_ADD(rlimit, new) { .pin_runs = true };
+
+FIXTURE_SETUP(rlimit)
+{
+	if (runs_knob_setup(_metadata, &self->saved))
+		return;
+	dma_env_setup(_metadata, &self->e, VFIO_MODE_TYPE1V2, VM_MEM_SRC_ANONYMOUS_THP);
+	ASSERT_LE(0, vfio_type1_set_pin_runs(variant->pin_runs));
+}
+
+FIXTURE_TEARDOWN(rlimit)
+{
+	if (self->saved >= 0)
+		vfio_type1_set_pin_runs(self->saved);
+	dma_env_teardown(&self->e);
+}
+
+static void drop_cap_ipc_lock(struct __test_metadata *_metadata)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	ASSERT_EQ(0, syscall(SYS_capget, &hdr, data));
+	data[0].effective &= ~(1U << CAP_IPC_LOCK);
+	data[0].permitted &= ~(1U << CAP_IPC_LOCK);
+	ASSERT_EQ(0, syscall(SYS_capset, &hdr, data));
+}
+
+TEST_F_TIMEOUT(rlimit, enforced, 300)
+{
+	const uint64_t limit = 32UL << 20;
+	struct rlimit rl = { .rlim_cur = limit, .rlim_max = limit };
+	struct dma_env *e = &self->e;
+	struct pin_acct a, b;
+	int r;
+
+	ASSERT_LE(64UL << 20, map_size);
+	hostmem_populate(&e->mem);
+	/* The limit counts what this process has locked already. */
+	pin_acct_read(&a);
+	rl.rlim_cur = rl.rlim_max = limit + (a.locked_kb << 10);
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	drop_cap_ipc_lock(_metadata);
+
+	r = __vfio_dma_map(e->iommu, e->mem.addr, e->iova, 2 * limit);
+	pin_acct_read(&b);
+	EXPECT_EQ(-ENOMEM, r) TH_LOG("mapping twice RLIMIT_MEMLOCK returned %d", r);
+	EXPECT_EQ(0, pin_acct_net(&a, &b)) TH_LOG("pages left pinned by the failed map");
+	EXPECT_EQ(a.locked_kb, b.locked_kb) TH_LOG("VmLck changed by the failed map");
+
+	/* Exactly the limit fits. */
+	r = __vfio_dma_map(e->iommu, e->mem.addr, e->iova, limit);
+	EXPECT_EQ(0, r) TH_LOG("mapping exactly RLIMIT_MEMLOCK returned %d", r);
+	if (!r)
+		vfio_dma_unmap(e->iommu, e->iova, limit);
+	pin_acct_read(&b);
+	EXPECT_EQ(0, pin_acct_net(&a, &b));
+	EXPECT_EQ(a.locked_kb, b.locked_kb);
+}
+
+/* Documented type1 behaviour for partial unmaps and overlapping maps. */
+FIXTURE(semantics) {
+	struct dma_env e;
+	int saved;
+};
+
+FIXTURE_VARIANT(semantics) {
+	enum vfio_iommu_mode mode;
+	bool pin_runs;
+};
+
+FIXTURE_VARIANT_ADD(semantics, type1_old) { .mode = VFIO_MODE_TYPE1, .pin_runs = false };
+FIXTURE_VARIANT_ADD(semantics, type1_new) { .mode = VFIO_MODE_TYPE1, .pin_runs = true };
+FIXTURE_VARIANT_ADD(semantics, type1v2_old) { .mode = VFIO_MODE_TYPE1V2, .pin_runs = false };
+FIXTURE_VARIANT_ADD(semantics, type1v2_new) { .mode = VFIO_MODE_TYPE1V2, .pin_runs = true };
+
+FIXTURE_SETUP(semantics)
+{
+	if (runs_knob_setup(_metadata, &self->saved))
+		return;
+	dma_env_setup(_metadata, &self->e, variant->mode, VM_MEM_SRC_ANONYMOUS_THP);
+	ASSERT_LE(0, vfio_type1_set_pin_runs(variant->pin_runs));
+}
+
+FIXTURE_TEARDOWN(semantics)
+{
+	if (self->saved >= 0)
+		vfio_type1_set_pin_runs(self->saved);
+	dma_env_teardown(&self->e);
+}
+
+TEST_F(semantics, partial_unmap_and_overlap)
+{
+	struct dma_env *e = &self->e;
+	uint64_t len = 8 * SZ_2M, done = 0;
+	struct pin_acct a, b;
+	int r;
+
+	pin_acct_read(&a);
+	vfio_dma_map(e->iommu, e->mem.addr, e->iova, len);
+	/* A map over part of a mapped range is refused. */
+	r = __vfio_dma_map(e->iommu, e->mem.addr + SZ_2M, e->iova + SZ_2M, SZ_2M);
+	EXPECT_EQ(-EEXIST, r);
+	r = __vfio_dma_unmap(e->iommu, e->iova + SZ_2M, SZ_2M, &done);
+	if (variant->mode == VFIO_MODE_TYPE1V2) {
+		/* v2 does not split a mapping. */
+		EXPECT_EQ(-EINVAL, r);
+		vfio_dma_unmap(e->iommu, e->iova, len);
+	} else {
+		/*
+		 * v1: a range starting inside a mapping unmaps nothing and
+		 * succeeds with size 0; a range covering a mapping's first
+		 * IOVA unmaps the whole mapping and reports its size.
+		 */
+		EXPECT_EQ(0, r);
+		EXPECT_EQ(0, done);
+		r = __vfio_dma_unmap(e->iommu, e->iova, getpagesize(), &done);
+		EXPECT_EQ(0, r);
+		EXPECT_EQ(len, done);
+	}
+	pin_acct_read(&b);
+	EXPECT_EQ(0, pin_acct_net(&a, &b));
+	EXPECT_EQ(a.locked_kb, b.locked_kb);
 }
 
 int main(int argc, char *argv[])

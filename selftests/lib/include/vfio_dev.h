@@ -117,11 +117,20 @@ bool vfio_pci_has_flr(struct vfio_pci_dev *dev);
 int __vfio_pci_reset(struct vfio_pci_dev *dev);
 void vfio_pci_reset(struct vfio_pci_dev *dev);
 /*
- * mmap the whole of BAR @idx (also stored in dev->bar[idx].addr).  NULL with
- * errno set (EINVAL: no such BAR or it cannot be mmapped).
+ * mmap the whole of BAR @idx (also stored in dev->bar[idx].addr), aligned
+ * to its size up to 1 GiB so that it can be mapped with huge leaves.  NULL
+ * with errno set (EINVAL: no such BAR or it cannot be mmapped).
  */
 void *__vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx);
 void *vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx);
+void vfio_pci_bar_unmap(struct vfio_pci_dev *dev, int idx);
+
+/*
+ * vfio_iommu_type1's pin_runs parameter (patches/): pin, account and map
+ * contiguous runs at once.  Returns the old value (0 or 1), or -errno if
+ * this kernel has no such parameter.
+ */
+int vfio_type1_set_pin_runs(bool on);
 
 /*
  * Device addresses for a test: trailing "segment:bus:dev.fn" arguments are
