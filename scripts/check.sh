@@ -12,14 +12,18 @@
 #   kernel     build the patched kernel
 #   vmtest     boot it under QEMU TCG and run the whole suite in the guest;
 #              the guest kernel log must be clean
+#   vmtest-shadow  boot it again with kvm.tdp_mmu=0 (the shadow MMU, with
+#              rmaps) and run the collections that need it: dirty_log_enable
 # Each stage prints its time; the last line counts every KTAP result of every
 # stage (and each stage's own verdict): "N passed, N failed, N skipped".
 # Logs: results/check/<timestamp>/.  Exit status: 1 if anything failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ALL=(tree unit selftests kernel vmtest)
-case "${1:-}" in -h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+ALL=(tree unit selftests kernel vmtest vmtest-shadow)
+# Collections that run in a guest booted with kvm.tdp_mmu=0.
+SHADOW_COLLECTIONS=(dirty_log_enable)
+case "${1:-}" in -h|--help) sed -n '3,/^# Logs/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
 for s in "${stages[@]}"; do
@@ -89,6 +93,16 @@ st_vmtest() {
 	return $rc
 }
 
+st_vmtest_shadow() {
+	local rc=0 c args=()
+	for c in "${SHADOW_COLLECTIONS[@]}"; do args+=(-c "$c"); done
+	VMTEST_RESULTS=$OUT/vmtest-shadow VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0" \
+		"$TOP/scripts/vmtest.sh" "$TOP/scripts/run-suite.sh" "${args[@]}" || rc=$?
+	[ -f "$OUT/vmtest-shadow/health.ktap" ] ||
+		echo "not ok 1 kernel_health # no verdict: the guest did not finish" >"$OUT/vmtest-shadow/health.ktap"
+	return $rc
+}
+
 for s in "${stages[@]}"; do
 	case $s in
 	tree) run_stage tree -- st_tree ;;
@@ -96,6 +110,7 @@ for s in "${stages[@]}"; do
 	selftests) run_stage selftests tree -- st_selftests ;;
 	kernel) run_stage kernel tree -- st_kernel ;;
 	vmtest) run_stage vmtest kernel selftests -- st_vmtest ;;
+	vmtest-shadow) run_stage vmtest-shadow kernel selftests -- st_vmtest_shadow ;;
 	esac
 done
 
@@ -106,7 +121,8 @@ echo "== kernel: $(cat "$(kobj_dir "${KVARIANT:-patched}")/kernel.version" 2>/de
 { echo "TAP version 13"; echo "1..$n"; cat "$OUT/stages.ktap"; } >"$OUT/stages.tmp" &&
 	mv "$OUT/stages.tmp" "$OUT/stages.ktap"
 ktaps=("$OUT/stages.ktap")
-for f in unit.ktap host.ktap vmtest/ktap.log vmtest/health.ktap; do
+for f in unit.ktap host.ktap vmtest/ktap.log vmtest/health.ktap \
+	vmtest-shadow/ktap.log vmtest-shadow/health.ktap; do
 	[ -f "$OUT/$f" ] && ktaps+=("$OUT/$f")
 done
 summary=$("$TOP/scripts/ktap-summary.sh" "${ktaps[@]}")
