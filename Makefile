@@ -21,9 +21,11 @@ help:
 	@echo "  make selftests      build the suite and install it in build/kselftest_install"
 	@echo "  make vmtest         boot the kernel under QEMU TCG and run VMTEST_CMD (default: the suite)"
 	@echo "  make check-patches  checkpatch --strict, and a build after every patch of the series"
+	@echo "  make report         redo report.md, charts and cover letter of results/latest (or RESULTS=dir)"
 	@echo "  make clean          remove selftest builds; 'make distclean' removes build/"
 	@echo "Variables: KVARIANT, VMTEST_MEM, VMTEST_CPUS, VMTEST_NODES, VMTEST_DEVICES,"
-	@echo "  VMTEST_APPEND, VMTEST_CMD, VMTEST_TIMEOUT (see scripts/vmtest.sh --help)"
+	@echo "  VMTEST_APPEND, VMTEST_CMD, VMTEST_TIMEOUT (see scripts/vmtest.sh --help);"
+	@echo "  BENCH_SIZES, BENCH_SCALE, BENCH_DEVICES, BENCH_BACKINGS, BENCH_REPS (bench/bench.sh --help)"
 
 deps:
 	@$(SCRIPTS)/deps.sh
@@ -49,6 +51,14 @@ check: deps
 check-patches: deps
 	@$(SCRIPTS)/check-patches.sh
 
+bench: deps
+	@bench/bench.sh
+
+RESULTS ?= results/latest
+report:
+	@bench/report.sh $(RESULTS)
+	@bench/cover-letter.sh $(RESULTS)
+
 clean:
 	@$(MAKE) --no-print-directory -C selftests clean 2>/dev/null || true
 	rm -rf build/selftests build/kselftest_install
@@ -56,4 +66,4 @@ clean:
 distclean:
 	rm -rf build
 
-.PHONY: help deps kernel kernel-headers selftests vmtest check check-patches clean distclean
+.PHONY: help deps kernel kernel-headers selftests vmtest check check-patches bench report clean distclean

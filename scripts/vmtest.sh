@@ -25,6 +25,8 @@
 #   VMTEST_TIMEOUT  seconds before the guest is killed                [2400]
 #   VMTEST_RESULTS  results directory    [results/vmtest/<timestamp>-<variant>]
 #   VMTEST_QUIET=1  do not copy the guest console to stdout
+#   VMTEST_ENV      names of host environment variables to export in the
+#                   guest, e.g. "BENCH_SIZES BENCH_REPS"
 #
 # In the guest: the host's / is the root file system (virtio-9p, read-only),
 # tmpfs on /tmp, /run, /dev/shm (the checkout is mounted again at its path if
@@ -40,7 +42,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-case "${1:-}" in -h|--help) sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '3,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 KVARIANT=${KVARIANT:-patched}
 kvariant_check "$KVARIANT"
@@ -121,6 +123,10 @@ fi
 	printf 'export KVARIANT=%q\n' "$KVARIANT"
 	printf 'export VMTEST_KERNEL_VERSION=%q\n' "$(cat "$OBJ/kernel.version" 2>/dev/null || echo unknown)"
 	printf 'export VMTEST_TOP=%q\n' "$TOP"
+	for v in ${VMTEST_ENV:-}; do
+		[[ $v =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "VMTEST_ENV: '$v' is not a variable name"
+		[ -n "${!v+set}" ] && printf 'export %s=%q\n' "$v" "${!v}"
+	done
 	printf 'VMTEST_CMD=%q\n' "$CMD"
 } >"$RES/job.sh"
 

@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/utsname.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +54,7 @@
 
 static size_t slot_size = 4ULL << 30;
 static size_t nr_touch = 64;
+static const char *csv_path;	/* -o: enable.sparse appends its numbers */
 
 /* Shared with the guest: what to write in this round. */
 static uint64_t guest_stride;
@@ -232,6 +234,21 @@ TEST_F_TIMEOUT(enable, sparse, 900)
 		       ns_to_s(ns[0][ENABLE_ROUNDS - 1]), ns_to_s(min[1]), ns_to_s(med[1]),
 		       ns_to_s(ns[1][ENABLE_ROUNDS - 1]), (double)min[1] / min[0],
 		       (double)med[1] / med[0]);
+	if (csv_path) {
+		FILE *f = fopen(csv_path, "a");
+		struct utsname u;
+
+		ASSERT_NE(NULL, f) TH_LOG("%s: %s", csv_path, strerror(errno));
+		uname(&u);
+		if (!ftell(f))
+			fprintf(f, "kernel,slot_mib,touched,rmap_skip_empty,heads_visited,enable_min_s,enable_median_s,enable_max_s\n");
+		for (int on = 0; on < 2; on++)
+			fprintf(f, "%s,%zu,%zu,%d,%lu,%.6f,%.6f,%.6f\n", u.release, slot_size >> 20,
+				nr_touch, on, on ? (unsigned long)nr_touch : (unsigned long)heads,
+				ns_to_s(min[on]), ns_to_s(med[on]),
+				ns_to_s(ns[on][ENABLE_ROUNDS - 1]));
+		fclose(f);
+	}
 	EXPECT_LE(min[1], MAX_RATIO * min[0])
 		TH_LOG("on %.6fs is more than %.1f x off %.6fs", ns_to_s(min[1]), MAX_RATIO,
 		       ns_to_s(min[0]));
@@ -298,8 +315,18 @@ int main(int argc, char *argv[])
 		{ "-n", "pages the guest touches in it (default 64)", &nr_touch, 1 },
 	};
 
+	/* -o FILE is ours, not the harness's: take it out of argv. */
+	for (int i = 1; i < argc - 1; i++) {
+		if (strcmp(argv[i], "-o"))
+			continue;
+		csv_path = argv[i + 1];
+		memmove(&argv[i], &argv[i + 2], (argc - i - 1) * sizeof(*argv));
+		argc -= 2;
+		break;
+	}
 	suite_parse(&argc, argv, opts, 2,
-		    "Usage: dirty_log_enable_test [-s SIZE] [-n PAGES] [harness options]\n"
+		    "Usage: dirty_log_enable_test [-s SIZE] [-n PAGES] [-o FILE] [harness options]\n"
+		    "  -o FILE  enable.sparse appends a CSV line per mode to FILE\n"
 		    "  Run as root on a host booted with kvm.tdp_mmu=0.  A slot larger than\n"
 		    "  the host's RAM needs vm.overcommit_memory=1.\n");
 	if (nr_touch > slot_size / getpagesize()) {

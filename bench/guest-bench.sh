@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the vmtest guest (bench/bench.sh boots it): creates VMs with
+# vm_create_test for every scenario and writes one CSV per run group to
+# $VMTEST_RESULTS/raw/<group>.csv, plus the test's KTAP next to it.
+#
+# Usage: guest-bench.sh base|patched|shadow
+#   base     scenarios only (the unpatched kernel)
+#   patched  scenarios, then each patch's switch off vs on
+#   shadow   (booted with kvm.tdp_mmu=0) the rmap walk patch's switch
+# Environment (set by bench.sh): BENCH_SIZES, BENCH_DEVICES, BENCH_BACKINGS,
+# BENCH_REPS, BENCH_PROFILE (1: perf profile of one creation per profile).
+set -uo pipefail
+case "${1:-}" in base|patched|shadow) ;; *) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;; esac
+MODE=$1
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+KSFT=${KSFT_INSTALL_PATH:-$TOP/build/kselftest_install}
+VMC=$KSFT/vm_create/vm_create_test
+DLE=$KSFT/dirty_log_enable/dirty_log_enable_test
+OUT=${VMTEST_RESULTS:?not in a vmtest guest}/raw
+mkdir -p "$OUT"
+SIZES=${BENCH_SIZES:-1G 2G 4G 8G}
+DEVICES=${BENCH_DEVICES:-1 2 4}
+BACKINGS=${BENCH_BACKINGS:-anonymous anonymous_thp anonymous_hugetlb_2mb}
+REPS=${BENCH_REPS:-3}
+failures=0
+t0=$SECONDS
+
+say() { echo "# bench [$MODE $((SECONDS - t0))s]: $*"; }
+
+# Devices: virtio functions (FLR) first, then ivshmem (the large BAR).
+read -r -a bdfs <<<"${VFIO_SELFTESTS_BDF:-}"
+virtio=() ivshmem=
+for b in "${bdfs[@]}"; do
+	id=$(cat "/sys/bus/pci/devices/$b/vendor"):$(cat "/sys/bus/pci/devices/$b/device")
+	case $id in
+	0x1af4:0x1044|0x1af4:0x1005) virtio+=("$b") ;;
+	0x1af4:0x1110) ivshmem=$b ;;
+	esac
+done
+say "virtio ${virtio[*]:-none}, ivshmem ${ivshmem:-none}"
+
+# dev_args N: N FLR-capable devices plus the large-BAR device, as trailing
+# BDF arguments (they must come last on the command line).
+dev_args() {
+	local i args=()
+	for ((i = 0; i < $1 && i < ${#virtio[@]}; i++)); do args+=("${virtio[$i]}"); done
+	[ -n "$ivshmem" ] && args+=("$ivshmem")
+	[ ${#args[@]} -gt 0 ] || args=(-d none)
+	echo "${args[@]}"
+}
+
+# run GROUP ARGS...: vm_create_test, each profile (legacy, optimized or
+# both: PROFILES) REPS times, one creation per invocation.  With pre-zeroing
+# on, kprezerod catches up before each creation, as it would between VM
+# launches; what it spends doing so goes to raw/GROUP.prezero ("wall_s cpu_s").
+PROFILES="legacy optimized"
+run() {
+	local group=$1 rc r p w=0 c=0 ws cs
+	shift
+	say "$group: vm_create_test $* (x$REPS, $PROFILES)"
+	: >"$OUT/$group.ktap"
+	for ((r = 1; r <= REPS; r++)); do
+		for p in $PROFILES; do
+			if prezero_on; then
+				read -r ws cs < <(prezero_settle)
+				w=$((w + ws)) c=$(awk -v a="$c" -v b="$cs" 'BEGIN { print a + b }')
+			fi
+			rc=0
+			"$VMC" -q -p "$p" -o "$OUT/$group.csv" "$@" >>"$OUT/$group.ktap" 2>&1 || rc=$?
+			if [ $rc != 0 ]; then
+				failures=$((failures + 1))
+				say "$group: $p run $r FAILED (exit $rc), see raw/$group.ktap"
+			fi
+		done
+	done
+	prezero_on && echo "$w $c" >"$OUT/$group.prezero"
+	awk -F, -v g="$group" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "total_s") col = i; next }
+		{ s[$2] = s[$2] sprintf(" %.2f", $col) }
+		END { for (p in s) printf "#   %s %s total s:%s\n", g, p, s[p] }' "$OUT/$group.csv"
+}
+
+hugepages() { echo "$1" >/proc/sys/vm/nr_hugepages; }
+
+max_mib=0
+for s in $SIZES; do
+	m=$(numfmt --from=iec "$s")
+	[ $((m >> 20)) -gt $max_mib ] && max_mib=$((m >> 20))
+done
+
+prezero=/sys/kernel/mm/prezero
+prezero_on() { [ -r $prezero/enabled ] && [ "$(cat $prezero/enabled)" = 1 ]; }
+# prezero_settle: let kprezerod catch up; prints seconds waited and its CPU s.
+prezero_settle() {
+	local pid cpu0 cpu1 w0=$SECONDS
+	pid=$(cat $prezero/worker_pid)
+	cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	while [ "$(cat $prezero/pending_kb)" != 0 ] && [ $((SECONDS - w0)) -lt 600 ]; do
+		sleep 1
+	done
+	cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	echo "$((SECONDS - w0)) $(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%.2f", (b - a) / hz }')"
+}
+
+if [ "$MODE" = shadow ]; then
+	say "rmap_skip_empty off vs on: dirty_log_enable_test -r enable.sparse"
+	"$DLE" -o "$OUT/patch-rmap_skip_empty.csv" -r enable.sparse >"$OUT/patch-rmap_skip_empty.ktap" 2>&1 ||
+		failures=$((failures + 1))
+	grep -E '^# (enable|rmap)' "$OUT/patch-rmap_skip_empty.ktap"
+	say "done, $failures failure(s)"
+	exit $((failures > 0))
+fi
+
+# With the patches, the scenarios run with every switch at its default (on).
+if [ "$MODE" = patched ] && [ -d $prezero ]; then
+	say "waiting for kprezerod to catch up before the scenarios"
+	read -r waited cpu < <(prezero_settle)
+	say "kprezerod: ${waited}s, ${cpu} CPU s"
+fi
+
+# 1. RAM sweep, 1 FLR device + the BAR device, THP (the default backing).
+for s in $SIZES; do
+	run "ram-$s" -m "$s" $(dev_args 1)
+done
+# 2. Devices.
+for n in $DEVICES; do
+	run "devices-$n" -m 1G $(dev_args "$n")
+done
+# 3. Backings.
+for b in $BACKINGS; do
+	[ "$b" = anonymous_hugetlb_2mb ] && hugepages 640
+	run "backing-$b" -m 1G -b "$b" $(dev_args 1)
+	[ "$b" = anonymous_hugetlb_2mb ] && hugepages 0
+done
+# 4. NUMA: node 1 under pressure (a tmpfs bound to it holds 3/4 of its free
+#    memory, without using CPU), bind to node 0 vs interleave over both.
+if [ -d /sys/devices/system/node/node1 ]; then
+	free1=$(awk '/MemFree/ {print $4}' /sys/devices/system/node/node1/meminfo)
+	hog=$((free1 * 3 / 4 / 1024))
+	say "NUMA: ${hog} MiB held on node 1"
+	mkdir -p /run/bench-hog
+	mount -t tmpfs -o mpol=bind:1,size=$((hog + 64))m none /run/bench-hog &&
+		dd if=/dev/zero of=/run/bench-hog/hog bs=1M count="$hog" status=none
+	run numa-bind0 -m 1G -n bind:0 $(dev_args 1)
+	run numa-interleave -m 1G -n interleave:0,1 $(dev_args 1)
+	umount /run/bench-hog
+else
+	say "NUMA: skipped (the guest has one node)"
+fi
+
+# 5. Each patch's switch, off vs on, the optimized VMM, 2 GiB (or the
+#    largest size if smaller).
+if [ "$MODE" = patched ]; then
+	psize=2G
+	[ $max_mib -lt 2048 ] && psize=${max_mib}M
+	if [ -d $prezero ]; then
+		PROFILES=optimized
+		for on in 0 1; do
+			echo "$on" >$prezero/enabled
+			run "patch-prezero-$on" -m "$psize" $(dev_args 1)
+		done
+		PROFILES="legacy optimized"
+	fi
+	knob=/sys/module/vfio_iommu_type1/parameters/pin_runs
+	if [ -w $knob ]; then
+		# Prefaulted: what is left of the map once pages exist is pinning.
+		PROFILES=optimized
+		for on in 0 1; do
+			echo "$on" >$knob
+			run "patch-pin_runs-$on" -m "$psize" -f $(dev_args 1)
+		done
+		PROFILES="legacy optimized"
+		echo 1 >$knob
+	fi
+fi
+
+if [ "${BENCH_PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
+	for p in legacy optimized; do
+		say "perf profile: one ${max_mib}M creation, $p"
+		perf record -q -a -g -F 499 -e cpu-clock -o "/tmp/perf-$p.data" -- \
+			"$VMC" -q -p "$p" -m "${max_mib}M" $(dev_args 1) >/dev/null 2>&1
+		perf report -i "/tmp/perf-$p.data" --stdio --no-children --sort symbol \
+			--percent-limit 1 2>/dev/null | grep -v '^$' | head -60 >"$OUT/perf-$p.txt"
+		perf script -i "/tmp/perf-$p.data" 2>/dev/null |
+			awk -f "$TOP/bench/fold.awk" >"$OUT/perf-$p.folded"
+		rm -f "/tmp/perf-$p.data"
+	done
+fi
+say "done, $failures failure(s)"
+exit $((failures > 0))

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by bench/report.sh and bench/cover-letter.sh: reading a results
+# directory.  The caller sets OUT (the directory) and S (its
+# data/summary.tsv, from summarize.awk).
+
+# meta KEY: a line of meta.txt.
+meta() { sed -n "s/^$1=//p" "$OUT/meta.txt" 2>/dev/null | head -1; }
+
+# get BOOT GROUP PROFILE COLUMN: one value of the summary, or "-".
+get() {
+	awk -F'\t' -v b="$1" -v g="$2" -v p="$3" -v c="$4" '
+		NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+		$1 == b && $2 == g && $3 == p { print $h[c]; found = 1; exit }
+		END { if (!found) print "-" }' "$S"
+}
+
+# ratio A B: A/B as "0.42x", or "-" when either is missing.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2fx", a / b }'
+}
+
+# fmt V: seconds with 3 decimals, or "-".
+fmt() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.3f", v }'; }
