@@ -176,10 +176,12 @@ if [ "$MODE" = patched ]; then
 fi
 
 if [ "${BENCH_PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
+	pmib=$((max_mib < 2048 ? max_mib : 2048))
 	for p in legacy optimized; do
-		say "perf profile: one ${max_mib}M creation, $p"
-		perf record -q -a -g -F 499 -e cpu-clock -o "/tmp/perf-$p.data" -- \
-			"$VMC" -q -p "$p" -m "${max_mib}M" $(dev_args 1) >/dev/null 2>&1
+		say "perf profile: one ${pmib}M creation, $p"
+		prezero_on && prezero_settle >/dev/null
+		perf record -q -g -F 499 -e cpu-clock -o "/tmp/perf-$p.data" -- \
+			"$VMC" -q -p "$p" -m "${pmib}M" $(dev_args 1) >/dev/null 2>&1
 		perf report -i "/tmp/perf-$p.data" --stdio --no-children --sort symbol \
 			--percent-limit 1 2>/dev/null | grep -v '^$' | head -60 >"$OUT/perf-$p.txt"
 		perf script -i "/tmp/perf-$p.data" 2>/dev/null |
