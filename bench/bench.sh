@@ -43,7 +43,7 @@ for s in ${BENCH_SIZES:-1G 2G 4G 8G}; do
 	b=$(numfmt --from=iec "$s" 2>/dev/null) || die "bad size '$s' in BENCH_SIZES"
 	mib=$((b * scale >> 20))
 	[ "$mib" -gt 0 ] || die "size '$s' is below 1 MiB"
-	sizes+=("$(numfmt --to=iec $((mib << 20)))")
+	if ((mib % 1024)); then sizes+=("${mib}M"); else sizes+=("$((mib / 1024))G"); fi
 	[ $mib -gt $max_mib ] && max_mib=$mib
 done
 export BENCH_SIZES="${sizes[*]}"

@@ -207,11 +207,52 @@ static int mapped_find(struct vmm *v, struct range r, bool exact)
 	return -1;
 }
 
+/*
+ * The IOVA of guest RAM at model address @a.  As QEMU puts RAM beyond the
+ * low 3 GiB above 4 GiB, RAM above RAM_LOW_END sits above a PCI hole: the
+ * hole holds the IOMMU's MSI window (0xfee00000), which type1 and iommufd
+ * refuse to map.  GPAs keep no hole: KVM does not care.
+ */
+#define RAM_LOW_END	(3ULL << 30)
+#define PCI_HOLE	((4ULL << 30) - RAM_LOW_END)
+
+static uint64_t ram_iova(uint64_t a)
+{
+	return a < RAM_LOW_END ? a : a + PCI_HOLE;
+}
+
+/* DMA-map RAM range @r: two MAPs if it spans the hole, or none. */
+static int ram_dma_map(struct vmm *v, struct range r)
+{
+	uint64_t end = r.start + r.size, low;
+	int ret;
+
+	if (r.start >= RAM_LOW_END || end <= RAM_LOW_END)
+		return __vfio_dma_map(v->iommu, v->ram.addr + r.start, ram_iova(r.start), r.size);
+	low = RAM_LOW_END - r.start;
+	ret = __vfio_dma_map(v->iommu, v->ram.addr + r.start, r.start, low);
+	if (ret)
+		return ret;
+	ret = __vfio_dma_map(v->iommu, v->ram.addr + RAM_LOW_END, ram_iova(RAM_LOW_END),
+			     end - RAM_LOW_END);
+	if (ret)
+		__vfio_dma_unmap(v->iommu, r.start, low, NULL);
+	return ret;
+}
+
+/* One UNMAP covers both parts of a range that spans the hole. */
+static int ram_dma_unmap(struct vmm *v, struct range r)
+{
+	uint64_t first = ram_iova(r.start);
+
+	return __vfio_dma_unmap(v->iommu, first, ram_iova(r.start + r.size - 1) + 1 - first, NULL);
+}
+
 static int ram_unmap(struct vmm *v, struct range r)
 {
 	int i = mapped_find(v, r, true), ret;
 
-	ret = __vfio_dma_unmap(v->iommu, r.start, r.size, NULL);
+	ret = ram_dma_unmap(v, r);
 	if (ret)
 		return fail(v, ret, "DMA unmap of RAM [0x%lx, +0x%lx): %s", r.start, r.size,
 			    strerror(-ret));
@@ -233,7 +274,7 @@ static int ram_map(struct vmm *v, struct range r)
 	if (mapped_find(v, r, false) >= 0)
 		v->res->map_overlaps++;
 	v->res->ram_map_ioctls++;
-	ret = __vfio_dma_map(v->iommu, v->ram.addr + r.start, r.start, r.size);
+	ret = ram_dma_map(v, r);
 	if (ret == -EEXIST) {
 		/* What QEMU does when a MAP collides: unmap, map again. */
 		v->res->map_eexist++;
@@ -241,7 +282,7 @@ static int ram_map(struct vmm *v, struct range r)
 		if (ret)
 			return ret;
 		v->res->ram_map_ioctls++;
-		ret = __vfio_dma_map(v->iommu, v->ram.addr + r.start, r.start, r.size);
+		ret = ram_dma_map(v, r);
 	}
 	if (ret)
 		return fail(v, ret, "DMA map of RAM [0x%lx, +0x%lx): %s", r.start, r.size,
@@ -573,7 +614,7 @@ static int phase_bars(struct vmm *v)
 	uint64_t addr = BAR_WINDOW;
 	int ret;
 
-	while (addr < v->cfg->mem_size)
+	while (addr < ram_iova(v->cfg->mem_size))
 		addr += BAR_WINDOW;
 	for (int d = 0; d < v->cfg->nr_devices; d++) {
 		for (int b = 0; b < PCI_STD_NUM_BARS; b++) {
@@ -717,7 +758,7 @@ static void teardown(struct vmm *v)
 			if (v->bars[i].dma_mapped)
 				__vfio_dma_unmap(v->iommu, v->bars[i].addr, v->bars[i].size, NULL);
 		for (int i = 0; i < v->nr_mapped; i++)
-			__vfio_dma_unmap(v->iommu, v->mapped[i].start, v->mapped[i].size, NULL);
+			ram_dma_unmap(v, v->mapped[i]);
 	}
 	for (int i = 0; i < VMM_MAX_DEVICES; i++)
 		vfio_pci_close(v->dev[i]);

@@ -28,12 +28,15 @@
  *              new map <= 0.7x the median old.
  *   runs.bar   DMA-map the largest mmap-able BAR of the devices (ivshmem)
  *              through its mmap, a PFNMAP: new <= 0.1x old.
- *   runs_edu   the device reads and writes through a mapping that starts
- *              and ends inside a THP, at every run boundary, in both paths.
- *   rlimit     without CAP_IPC_LOCK, a map beyond RLIMIT_MEMLOCK fails with
- *              ENOMEM and leaves nothing pinned or locked, in both paths.
- *   semantics  partial unmap (type1v2: EINVAL; type1: the whole mapping) and
- *              overlapping map (EEXIST) behave as documented, in both paths.
+ *   runs_path.edu_mid_folio  the device reads and writes through a mapping
+ *              that starts and ends inside a THP, at every run boundary.
+ *   runs_path.rlimit_enforced  without CAP_IPC_LOCK, a map beyond
+ *              RLIMIT_MEMLOCK fails with ENOMEM and leaves nothing pinned or
+ *              locked, and a map of exactly the limit fits.
+ *   semantics  partial unmap (type1v2: EINVAL; type1: nothing from inside a
+ *              mapping, the whole mapping from its first IOVA) and overlapping
+ *              map (EEXIST) behave as documented.
+ * runs_path and semantics run in both paths (variants old and new).
  *
  * Needs root, a device bound to vfio-pci, and for hugetlb a pool it can grow.
  */
@@ -574,38 +577,35 @@ TEST_F_TIMEOUT(runs, bar, 600)
 		       ns_to_s(t[0]));
 }
 
-/* The edu device through a mapping that starts and ends inside a THP. */
-FIXTURE(runs_edu) {
+/* Each path on its own: old (pin_runs=0) and new. */
+FIXTURE(runs_path) {
 	struct dma_env e;
 	int saved;
 };
 
-FIXTURE_VARIANT(runs_edu) {
+FIXTURE_VARIANT(runs_path) {
 	bool pin_runs;
 };
 
-FIXTURE_VARIANT_ADD(runs_edu, old) { .pin_runs = false };
-FIXTURE_VARIANT_ADD(runs_edu, new) { .pin_runs = true };
+FIXTURE_VARIANT_ADD(runs_path, old) { .pin_runs = false };
+FIXTURE_VARIANT_ADD(runs_path, new) { .pin_runs = true };
 
-FIXTURE_SETUP(runs_edu)
+FIXTURE_SETUP(runs_path)
 {
 	if (runs_knob_setup(_metadata, &self->saved))
 		return;
 	dma_env_setup(_metadata, &self->e, VFIO_MODE_TYPE1V2, VM_MEM_SRC_ANONYMOUS_THP);
-	if (self->e.ready && !edu_is(self->e.dev))
-		SKIP(return, "%s is %04x:%04x, not edu (1234:11e8)", self->e.dev->bdf,
-		     self->e.dev->vendor_id, self->e.dev->device_id);
 	ASSERT_LE(0, vfio_type1_set_pin_runs(variant->pin_runs));
 }
 
-FIXTURE_TEARDOWN(runs_edu)
+FIXTURE_TEARDOWN(runs_path)
 {
 	if (self->saved >= 0)
 		vfio_type1_set_pin_runs(self->saved);
 	dma_env_teardown(&self->e);
 }
 
-TEST_F_TIMEOUT(runs_edu, mid_folio, 300)
+TEST_F_TIMEOUT(runs_path, edu_mid_folio, 300)
 {
 	const uint64_t head = 3 * PAGE_4K, tail = 5 * PAGE_4K;
 	uint64_t len = 8 * SZ_2M - head - tail, offs[16], n = 0;
@@ -613,8 +613,14 @@ TEST_F_TIMEOUT(runs_edu, mid_folio, 300)
 	struct dma_env *e = &self->e;
 	struct pin_acct a, b;
 	struct hostmem scratch;
-	uint64_t *expect = malloc(PAGE_4K);
+	uint64_t *expect;
 	long bad;
+
+	/* The edu device through a mapping that starts and ends inside a THP. */
+	if (!edu_is(e->dev))
+		SKIP(return, "%s is %04x:%04x, not edu (1234:11e8)", e->dev->bdf,
+		     e->dev->vendor_id, e->dev->device_id);
+	expect = malloc(PAGE_4K);
 
 	ASSERT_LE(8 * SZ_2M, map_size);
 	edu_init(e->dev);
@@ -659,33 +665,6 @@ TEST_F_TIMEOUT(runs_edu, mid_folio, 300)
 }
 
 /* RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
-FIXTURE(rlimit) {
-	struct dma_env e;
-	int saved;
-};
-
-FIXTURE_VARIANT(rlimit) {
-	bool pin_runs;
-};
-
-FIXTURE_VARIANT_ADD(rlimit, old) { .pin_runs = false };
-FIXTURE_VARIANT_ADD(rlimit, new) { .pin_runs = true };
-
-FIXTURE_SETUP(rlimit)
-{
-	if (runs_knob_setup(_metadata, &self->saved))
-		return;
-	dma_env_setup(_metadata, &self->e, VFIO_MODE_TYPE1V2, VM_MEM_SRC_ANONYMOUS_THP);
-	ASSERT_LE(0, vfio_type1_set_pin_runs(variant->pin_runs));
-}
-
-FIXTURE_TEARDOWN(rlimit)
-{
-	if (self->saved >= 0)
-		vfio_type1_set_pin_runs(self->saved);
-	dma_env_teardown(&self->e);
-}
-
 static void drop_cap_ipc_lock(struct __test_metadata *_metadata)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -697,7 +676,7 @@ static void drop_cap_ipc_lock(struct __test_metadata *_metadata)
 	ASSERT_EQ(0, syscall(SYS_capset, &hdr, data));
 }
 
-TEST_F_TIMEOUT(rlimit, enforced, 300)
+TEST_F_TIMEOUT(runs_path, rlimit_enforced, 300)
 {
 	const uint64_t limit = 32UL << 20;
 	struct rlimit rl = { .rlim_cur = limit, .rlim_max = limit };
