@@ -107,7 +107,9 @@ for k in "${kernels[@]}"; do
 		"$TOP/scripts/vmtest.sh" "$TOP/bench/guest-bench.sh" "$k" || rc=$?
 	mkdir -p "$OUT/raw"
 	cp -r "$OUT/boot-$k/raw" "$OUT/raw/$k" 2>/dev/null || mkdir -p "$OUT/raw/$k"
-	cp "$OUT/boot-$k/health.ktap" "$OUT/raw/$k/health.ktap" 2>/dev/null || true
+	for f in health.ktap dmesg.txt console.log; do
+		cp "$OUT/boot-$k/$f" "$OUT/raw/$k/$f" 2>/dev/null || true
+	done
 	rm -rf "$OUT/boot-$k"
 	echo "   boot $k: $((SECONDS - t))s, exit $rc"
 	[ $rc = 0 ] || warn "boot $k reported failures: see $OUT/raw/$k/*.ktap"

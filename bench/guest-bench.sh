@@ -25,6 +25,8 @@ BACKINGS=${BENCH_BACKINGS:-anonymous anonymous_thp anonymous_hugetlb_2mb}
 REPS=${BENCH_REPS:-3}
 failures=0
 t0=$SECONDS
+# One kprobe per counted function for the whole boot (see kprobe_count.h).
+export KPROBE_COUNT_KEEP=1
 
 say() { echo "# bench [$MODE $((SECONDS - t0))s]: $*"; }
 

@@ -106,7 +106,11 @@ done
 # ---- memory and NUMA -------------------------------------------------------
 mem_b=$(size_bytes "$MEM") || die "bad VMTEST_MEM '$MEM'"
 numa=()
+smp=$CPUS
 if [ "$NODES" -gt 1 ]; then
+	# A socket per node: cores of one socket split over nodes make the
+	# guest's scheduler WARN (topology_sane) at boot.
+	smp="$CPUS,sockets=$NODES,cores=$((CPUS / NODES)),threads=1"
 	[ $((CPUS % NODES)) = 0 ] || die "VMTEST_CPUS ($CPUS) must be a multiple of VMTEST_NODES ($NODES)"
 	per=$((mem_b / NODES / (2 << 20) * (2 << 20)))
 	mem_b=$((per * NODES))
@@ -139,7 +143,7 @@ append+=" transparent_hugepage=always ${VMTEST_APPEND:-}"
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	-accel tcg,thread=multi -cpu max
 	-M "q35,kernel-irqchip=split" -global "q35-pcihost.pci-hole64-size=$hole64"
-	-m "$((mem_b >> 20))M" -smp "$CPUS" "${numa[@]}"
+	-m "$((mem_b >> 20))M" -smp "$smp" "${numa[@]}"
 	# The IOMMU comes before any PCI device it translates for.
 	-device intel-iommu,intremap=on,caching-mode=on
 	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"

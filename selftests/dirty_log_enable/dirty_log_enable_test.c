@@ -4,7 +4,7 @@
  * kvm.rmap_skip_empty (patches/: skip empty rmap heads in slot-wide walks)
  * off and on in the same boot.
  *
- * The VM has a memslot of -s bytes (4G by default) at 4 GiB, not backed until
+ * The VM has a memslot of -s bytes (8G by default) at 4 GiB, not backed until
  * touched, of which the guest writes -n pages (64) spread evenly.  Enabling
  * KVM_MEM_LOG_DIRTY_PAGES without manual-protect write-protects the slot by
  * walking its rmaps at every level.  That walk exists only when the VM has
@@ -52,7 +52,7 @@
 #define LOG_ROUNDS	16
 #define MAX_RATIO	0.1	/* fastest enable, skipping on vs off */
 
-static size_t slot_size = 4ULL << 30;
+static size_t slot_size = 8ULL << 30;
 static size_t nr_touch = 64;
 static const char *csv_path;	/* -o: enable.sparse appends its numbers */
 
@@ -311,7 +311,7 @@ TEST_F(enable, counts_exact)
 int main(int argc, char *argv[])
 {
 	const struct suite_opt opts[] = {
-		{ "-s", "bytes in the sparse memslot (default 4G)", &slot_size, 1UL << 30 },
+		{ "-s", "bytes in the sparse memslot (default 8G)", &slot_size, 1UL << 30 },
 		{ "-n", "pages the guest touches in it (default 64)", &nr_touch, 1 },
 	};
 

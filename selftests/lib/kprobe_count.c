@@ -50,6 +50,29 @@ static int append(const char *path, const char *line)
 	return n;
 }
 
+/* The hit count of event @name in kprobe_profile. */
+static int profile_hits(const char *t, const char *name, uint64_t *hits)
+{
+	char path[256], line[256], ev[128];
+	unsigned long long nhit, nmiss;
+	int r = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/kprobe_profile", t);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %llu %llu", ev, &nhit, &nmiss) == 3 && !strcmp(ev, name)) {
+			*hits = nhit;
+			r = nmiss ? -EOVERFLOW : 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
 int kprobe_count_start(struct kprobe_count *k, const char *symbol)
 {
 	const char *t = tracefs();
@@ -59,14 +82,24 @@ int kprobe_count_start(struct kprobe_count *k, const char *symbol)
 	memset(k, 0, sizeof(*k));
 	if (!t)
 		return -ENOENT;
-	snprintf(k->event, sizeof(k->event), "vmct_%s_%d", symbol, getpid());
-	snprintf(path, sizeof(path), "%s/kprobe_events", t);
-	snprintf(def, sizeof(def), "p:%s/%s %s\n", GROUP, k->event, symbol);
-	r = append(path, def);
-	if (r)
-		return r;
+	k->keep = getenv("KPROBE_COUNT_KEEP") && *getenv("KPROBE_COUNT_KEEP") == '1';
+	if (k->keep)
+		snprintf(k->event, sizeof(k->event), "vmct_%s", symbol);
+	else
+		snprintf(k->event, sizeof(k->event), "vmct_%s_%d", symbol, getpid());
 	snprintf(path, sizeof(path), "%s/events/%s/%s/enable", t, GROUP, k->event);
+	if (access(path, F_OK)) {
+		snprintf(def, sizeof(def), "%s/kprobe_events", t);
+		snprintf(path, sizeof(path), "p:%s/%s %s\n", GROUP, k->event, symbol);
+		r = append(def, path);
+		if (r)
+			return r;
+		k->created = true;
+		snprintf(path, sizeof(path), "%s/events/%s/%s/enable", t, GROUP, k->event);
+	}
 	r = sys_write_str(path, "1");
+	if (!r)
+		r = profile_hits(t, k->event, &k->base);
 	if (r) {
 		kprobe_count_stop(k);
 		return r;
@@ -78,26 +111,13 @@ int kprobe_count_start(struct kprobe_count *k, const char *symbol)
 int kprobe_count_read(struct kprobe_count *k, uint64_t *hits)
 {
 	const char *t = tracefs();
-	char path[256], line[256], name[128];
-	unsigned long long nhit, nmiss;
-	int r = -ENOENT;
-	FILE *f;
+	int r;
 
 	if (!t || !k->armed)
 		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/kprobe_profile", t);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%127s %llu %llu", name, &nhit, &nmiss) == 3 &&
-		    !strcmp(name, k->event)) {
-			*hits = nhit;
-			r = nmiss ? -EOVERFLOW : 0;
-			break;
-		}
-	}
-	fclose(f);
+	r = profile_hits(t, k->event, hits);
+	if (!r)
+		*hits -= k->base;
 	return r;
 }
 
@@ -108,11 +128,16 @@ void kprobe_count_stop(struct kprobe_count *k)
 
 	if (!t || !k->event[0])
 		return;
+	/* Kept: later counts go on from this one, without patching text again. */
+	if (k->keep)
+		goto out;
 	snprintf(path, sizeof(path), "%s/events/%s/%s/enable", t, GROUP, k->event);
 	sys_write_str(path, "0");
 	snprintf(path, sizeof(path), "%s/kprobe_events", t);
 	snprintf(def, sizeof(def), "-:%s/%s\n", GROUP, k->event);
-	append(path, def);
+	if (k->created)
+		append(path, def);
+out:
 	k->armed = false;
 	k->event[0] = 0;
 }

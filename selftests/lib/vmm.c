@@ -685,7 +685,7 @@ static void check_numa(struct vmm *v)
 	void *pages[SAMPLES];
 	int status[SAMPLES], n = 0;
 	struct bitmask *nodes;
-	uint64_t step = v->cfg->mem_size / SAMPLES;
+	uint64_t step = v->cfg->mem_size / SAMPLES, unit;
 
 	if (v->cfg->numa_mode == MPOL_DEFAULT || (!v->cfg->nr_devices && !v->cfg->prefault))
 		return;	/* nothing populated the RAM */
@@ -694,8 +694,19 @@ static void check_numa(struct vmm *v)
 		if (numa_bitmask_isbitset(nodes, i))
 			v->res->numa_allowed |= 1ULL << i;
 	numa_bitmask_free(nodes);
-	for (uint64_t off = 0; off < v->cfg->mem_size && n < SAMPLES; off += step)
+	/*
+	 * Sample i is shifted by i % 64 backing pages: an interleave policy
+	 * alternates nodes per backing page, and evenly spaced samples would
+	 * all land on the same node whenever step is a multiple of the nodes.
+	 */
+	unit = get_backing_src_pagesz(v->cfg->backing);
+	for (uint64_t i = 0; i < SAMPLES && i * step < v->cfg->mem_size; i++) {
+		uint64_t off = i * step + (i % 64) * unit;
+
+		if (off >= v->cfg->mem_size)
+			off = i * step;
 		pages[n++] = v->ram.addr + (off & ~4095ULL);
+	}
 	TEST_ASSERT(!syscall(__NR_move_pages, 0, n, pages, NULL, status, 0),
 		    "move_pages() query: %s", strerror(errno));
 	for (int i = 0; i < n; i++) {

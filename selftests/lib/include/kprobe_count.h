@@ -5,6 +5,12 @@
  * what the kernel does on a test's behalf, e.g. device resets (pcie_flr).
  * The count is system wide; the event name carries the pid, so concurrent
  * tests do not collide.  Root only.
+ *
+ * Each kprobe added or removed patches kernel text.  Under QEMU TCG with
+ * several vCPUs, patching text that another vCPU runs has crashed guests
+ * (an int3 Oops in __schedule, base kernel too), so a run that creates many
+ * VMs sets KPROBE_COUNT_KEEP=1: one shared event per symbol, created once
+ * and left in place, counted from where it stood at kprobe_count_start().
  */
 #ifndef SELFTESTS_KPROBE_COUNT_H
 #define SELFTESTS_KPROBE_COUNT_H
@@ -13,8 +19,11 @@
 #include <stdint.h>
 
 struct kprobe_count {
-	char event[64];		/* "vmct_<symbol>_<pid>" */
+	char event[64];		/* "vmct_<symbol>_<pid>", or kept: "vmct_<symbol>" */
 	bool armed;
+	bool created;		/* by this count: deleted by kprobe_count_stop() */
+	bool keep;		/* KPROBE_COUNT_KEEP=1 */
+	uint64_t base;		/* hits when started */
 };
 
 /*
