@@ -82,7 +82,7 @@ blurb() {
 		awk -F, 'NR > 1 { h[$4] = $5; t[$4] = $6; mib = $2; n = $3 }
 			END { printf "  rmap_skip_empty off -> on, kvm.tdp_mmu=0, %d MiB slot, %d pages touched:\n", mib, n
 			      printf "                          enabling dirty logging visits %d -> %d rmap heads,\n", h[0], h[1]
-			      printf "                          %.4f -> %.4f s (%.3fx, fastest of 7)\n", t[0], t[1], t[0] > 0 ? t[1] / t[0] : 0 }' "$r"
+			      printf "                          %.4f -> %.4f s (%.3fx, fastest of 7)\n", t[0], t[1], (t[0] > 0 ? t[1] / t[0] : 0) }' "$r"
 	fi
 	cat <<-EOF
 
