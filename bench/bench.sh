@@ -71,7 +71,6 @@ kver=$(cat "$(kobj_dir patched)/kernel.release")
 machine="$(nproc)cpu-$(((host_mib + 1023) / 1024))g-tcg"
 OUT=${BENCH_OUT:-$TOP/results/$(date +%Y%m%d)-$kver-$machine}
 mkdir -p "$OUT"
-rm -rf "$OUT/raw"
 {
 	echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "kernel=$(cat "$(kobj_dir patched)/kernel.version")"
@@ -105,6 +104,8 @@ for k in "${kernels[@]}"; do
 		VMTEST_TIMEOUT=${BENCH_TIMEOUT:-7200} VMTEST_RESULTS="$OUT/boot-$k" \
 		VMTEST_ENV="BENCH_SIZES BENCH_DEVICES BENCH_BACKINGS BENCH_REPS BENCH_PROFILE" \
 		"$TOP/scripts/vmtest.sh" "$TOP/bench/guest-bench.sh" "$k" || rc=$?
+	# Only this boot's results are replaced: BENCH_KERNELS=base redoes one.
+	rm -rf "$OUT/raw/$k"
 	mkdir -p "$OUT/raw"
 	cp -r "$OUT/boot-$k/raw" "$OUT/raw/$k" 2>/dev/null || mkdir -p "$OUT/raw/$k"
 	for f in health.ktap dmesg.txt console.log; do
