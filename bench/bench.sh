@@ -111,7 +111,7 @@ for k in "${kernels[@]}"; do
 	for f in health.ktap dmesg.txt console.log; do
 		cp "$OUT/boot-$k/$f" "$OUT/raw/$k/$f" 2>/dev/null || true
 	done
-	rm -rf "$OUT/boot-$k"
+	rm -rf "$OUT/boot-$k" "$OUT/latest"	# vmtest.sh links latest beside its results
 	echo "   boot $k: $((SECONDS - t))s, exit $rc"
 	[ $rc = 0 ] || warn "boot $k reported failures: see $OUT/raw/$k/*.ktap"
 done

@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$(dirname "$0")/lib.sh"
 case "${1:-}" in -h|--help) sed -n '3,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-OUT=$(cd "${1:-$TOP/results/latest}" && pwd)
+OUT=$(cd "${1:-$TOP/results/latest}" && pwd -P)
 S=$OUT/data/summary.tsv
 [ -f "$S" ] || die "$OUT has no data/summary.tsv: run bench/report.sh first"
 SRC=$(ksrc_dir patched)

@@ -14,9 +14,13 @@ get() {
 		END { if (!found) print "-" }' "$S"
 }
 
-# ratio A B: A/B as "0.42x", or "-" when either is missing.
+# ratio A B: A/B as "0.42x" (three decimals below 0.1: "0.004x"), or "-"
+# when either is missing.
 ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2fx", a / b }'
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) { print "-"; exit }
+		r = a / b
+		printf r < 0.1 ? "%.3fx" : "%.2fx", r }'
 }
 
 # fmt V: seconds with 3 decimals, or "-".

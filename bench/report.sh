@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 . "$(dirname "$0")/lib.sh"
 case "${1:-}" in -h|--help|'') sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit ;; esac
-OUT=$(cd "$1" && pwd)
+OUT=$(cd "$1" && pwd -P)
 BENCH=$TOP/bench
 [ -d "$OUT/raw" ] || die "$OUT has no raw/: run bench/bench.sh first"
 mkdir -p "$OUT/data" "$OUT/charts"
@@ -100,9 +100,9 @@ title_suffix="Linux $(meta kernel_release), QEMU TCG, $(meta machine)"
 if command -v gnuplot >/dev/null; then
 	for term in png svg; do
 		if [ $term = png ]; then
-			tset="set terminal pngcairo size 900,540 font 'sans,10'"
+			tset="set terminal pngcairo noenhanced size 900,540 font 'sans,10'"
 		else
-			tset="set terminal svg size 900,540 dynamic font 'sans,10'"
+			tset="set terminal svg noenhanced size 900,540 dynamic font 'sans,10'"
 		fi
 		gnuplot <<-EOF
 		$tset
@@ -113,7 +113,8 @@ if command -v gnuplot >/dev/null; then
 		set xlabel "guest RAM (GiB)"
 		set ylabel "seconds (median)"
 		set logscale x 2
-		set yrange [0:*]
+		set logscale y 10
+		set ylabel "seconds (median, log scale)"
 		plot "$D/ram.dat" u 1:2:6:7 w yerrorlines lw 2 t "base kernel, legacy VMM", \
 		     "" u 1:3 w lp lw 1 dt 2 t "base kernel, optimized VMM", \
 		     "" u 1:4 w lp lw 1 dt 3 t "patched kernel, legacy VMM", \
@@ -129,6 +130,7 @@ if command -v gnuplot >/dev/null; then
 		set style fill solid 0.85 border -1
 		set boxwidth 0.6
 		set key outside right top
+		set bmargin 4
 		set ylabel "seconds"
 		set yrange [0:*]
 		names = "$phases"
