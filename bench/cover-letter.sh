@@ -17,7 +17,7 @@ BASE_TAG=$(git -C "$SRC" describe --tags --abbrev=0 2>/dev/null) ||
 n=$(git -C "$SRC" rev-list --count "$BASE_TAG..HEAD")
 [ "$n" -gt 0 ] || die "no patches on $BASE_TAG in $SRC"
 
-sizes=$(awk -F'\t' 'NR > 1 && $2 ~ /^ram-/ && !seen[$2]++ { sub(/^ram-/, "", $2); print $2 }' "$S")
+sizes=$(groups ram- | sed 's/^ram-//')
 largest=$(echo "$sizes" | tail -1)
 pct() { awk -v r="$1" 'BEGIN { sub(/x$/, "", r); if (r == "-") print "-"; else printf "%.0f%%", (1 - r) * 100 }'; }
 

@@ -25,3 +25,9 @@ ratio() {
 
 # fmt V: seconds with 3 decimals, or "-".
 fmt() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.3f", v }'; }
+
+# groups PREFIX: the run groups with this prefix, by guest RAM then name.
+groups() {
+	awk -F'\t' -v p="$1" 'NR > 1 && index($2, p) == 1 && !seen[$2]++ { print $5, $2 }' "$S" |
+		sort -k1,1n -k2,2V | cut -d' ' -f2
+}

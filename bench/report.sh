@@ -29,11 +29,7 @@ done
 [ ${#csvs[@]} -gt 0 ] || die "no vm_create CSV under $OUT/raw"
 awk -f "$BENCH/summarize.awk" "${csvs[@]}" >"$S"
 
-groups() {  # groups with this prefix, by guest RAM then name
-	awk -F'\t' -v p="$1" 'NR > 1 && index($2, p) == 1 && !seen[$2]++ { print $5, $2 }' "$S" |
-		sort -k1,1n -k2,2V | cut -d' ' -f2
-}
-sizes=$(groups ram- | awk '{ s = $0; sub(/^ram-/, "", s); print s }')
+sizes=$(groups ram- | sed 's/^ram-//')
 
 # ---- chart data -----------------------------------------------------------
 {

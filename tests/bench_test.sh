@@ -7,8 +7,7 @@ set -u
 T=$(cd "$(dirname "$0")" && pwd)
 B=$T/../bench
 . "$T/ktap.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+ktap_tmpdir
 
 plan 13
 

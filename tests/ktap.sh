@@ -19,3 +19,8 @@ is() {
 	[ "$1" = "$2" ]; ok $? "$3" "got '$1', want '$2'"
 }
 done_testing() { [ $_fail = 0 ]; }
+# ktap_tmpdir: a scratch directory in $tmp, removed when the script exits.
+ktap_tmpdir() {
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+}

@@ -6,8 +6,7 @@ set -u
 T=$(cd "$(dirname "$0")" && pwd)
 S=$T/../scripts
 . "$T/ktap.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+ktap_tmpdir
 
 plan 22
 

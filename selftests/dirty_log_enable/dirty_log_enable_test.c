@@ -45,7 +45,6 @@
 #include "sysutil.h"
 
 #define SKIP_KNOB	"/sys/module/kvm/parameters/rmap_skip_empty"
-#define TDP_MMU_KNOB	"/sys/module/kvm/parameters/tdp_mmu"
 #define TEST_SLOT	1
 #define TEST_GPA	(4ULL << 30)
 #define ENABLE_ROUNDS	7
@@ -137,16 +136,6 @@ static int set_skip(bool on)
 	return sys_write_str(SKIP_KNOB, on ? "Y" : "N");
 }
 
-static bool read_bool(const char *path, bool *val)
-{
-	char buf[8];
-
-	if (sys_read_str(path, buf, sizeof(buf)))
-		return false;
-	*val = buf[0] == 'Y' || buf[0] == '1';
-	return true;
-}
-
 FIXTURE(enable) {
 	struct dl_vm d;
 	bool saved;
@@ -155,12 +144,11 @@ FIXTURE(enable) {
 
 FIXTURE_SETUP(enable)
 {
-	bool tdp_mmu = false;
-
-	self->have_knob = read_bool(SKIP_KNOB, &self->saved);
+	self->have_knob = !access(SKIP_KNOB, F_OK);
 	if (!self->have_knob)
 		SKIP(return, "no %s (a kernel without patches/)", SKIP_KNOB);
-	if (read_bool(TDP_MMU_KNOB, &tdp_mmu) && tdp_mmu)
+	self->saved = get_kvm_param_bool("rmap_skip_empty");
+	if (get_kvm_param_bool("tdp_mmu"))
 		SKIP(return, "the TDP MMU keeps no rmaps: boot the host with kvm.tdp_mmu=0");
 	if (geteuid())
 		SKIP(return, "root is needed to set %s", SKIP_KNOB);
@@ -187,13 +175,6 @@ static int64_t enable_log(struct dl_vm *d, uint64_t *visited)
 	ns = phase_stop(&clk).wall_ns;
 	*visited = vm_get_stat(d->vm, "rmap_heads_visited") - before;
 	return ns;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static void assert_counts(struct __test_metadata *_metadata, struct kvm_vm *vm, const char *when)
@@ -225,7 +206,7 @@ TEST_F_TIMEOUT(enable, sparse, 900)
 		ksft_print_msg("rmap_skip_empty=%d: enable %s, %zu MiB, %zu pages touched: %lu heads visited per enable\n",
 			       on, "KVM_MEM_LOG_DIRTY_PAGES", slot_size >> 20, nr_touch,
 			       on ? (unsigned long)nr_touch : (unsigned long)heads);
-		qsort(ns[on], ENABLE_ROUNDS, sizeof(ns[on][0]), cmp_i64);
+		ns_sort(ns[on], ENABLE_ROUNDS);
 		med[on] = ns[on][ENABLE_ROUNDS / 2];
 		min[on] = ns[on][0];
 	}

@@ -2,6 +2,8 @@
 /*
  * Phase timing.  See phase.h.
  */
+#include <stdlib.h>
+
 #include "test_util.h"
 #include "phase.h"
 
@@ -32,4 +34,16 @@ struct phase_time phase_stop(const struct phase_clock *c)
 		.wall_ns = timespec_to_ns(timespec_sub(wall, c->wall)),
 		.cpu_ns = timespec_to_ns(timespec_sub(cpu, c->cpu)),
 	};
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void ns_sort(int64_t *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_i64);
 }

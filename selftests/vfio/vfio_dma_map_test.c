@@ -458,19 +458,6 @@ FIXTURE_TEARDOWN(runs)
 /* Rounds per path, in the order old new new old old new: medians compared. */
 #define RUNS_ROUNDS	3
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int64_t median_i64(int64_t *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_i64);
-	return v[n / 2];
-}
-
 TEST_F_TIMEOUT(runs, old_vs_new, 600)
 {
 	static const bool order[2 * RUNS_ROUNDS] = { 0, 1, 1, 0, 0, 1 };
@@ -490,8 +477,10 @@ TEST_F_TIMEOUT(runs, old_vs_new, 600)
 		unmap_ns[on][done[on]++] = r.unmap_ns;
 	}
 	for (int on = 0; on < 2; on++) {
-		map[on] = median_i64(map_ns[on], RUNS_ROUNDS);
-		unmap[on] = median_i64(unmap_ns[on], RUNS_ROUNDS);
+		ns_sort(map_ns[on], RUNS_ROUNDS);
+		ns_sort(unmap_ns[on], RUNS_ROUNDS);
+		map[on] = map_ns[on][RUNS_ROUNDS / 2];
+		unmap[on] = unmap_ns[on][RUNS_ROUNDS / 2];
 	}
 	ksft_print_msg("%s %s %zu MiB, median of %d: map old %.4fs new %.4fs (%.2fx, %.0f -> %.0f MiB/s), unmap old %.4fs new %.4fs (%.2fx)\n",
 		       vm_mem_backing_src_alias(variant->backing)->name,

@@ -38,4 +38,10 @@ static inline double mib_per_s(uint64_t bytes, int64_t ns)
 	return ns > 0 ? (bytes / 1048576.0) / ns_to_s(ns) : 0;
 }
 
+/*
+ * Sort @n repeated measurements in place, fastest first, so that v[0] is the
+ * minimum, v[n / 2] the median (n odd) and v[n - 1] the maximum.
+ */
+void ns_sort(int64_t *v, int n);
+
 #endif /* SELFTESTS_PHASE_H */
