@@ -14,12 +14,14 @@ SCRIPTS := scripts
 help:
 	@echo "Main targets (set-up included):"
 	@echo "  make bench          before/after evidence: results/<date>-<kernel>-<machine>/"
-	@echo "  make check          unit tests, selftests on the host, kernel build, suite in the guest"
+	@echo "  make check          unit tests and lints, selftests, kernels (patched, debug), suite and"
+	@echo "                      the kernel's mm/kvm selftests in guests (scripts/check.sh --help)"
 	@echo "Steps:"
 	@echo "  make deps           install the Debian packages used (idempotent)"
 	@echo "  make kernel         build Debian linux-source-6.12 + patches/series (KVARIANT=patched|base|debug)"
 	@echo "  make selftests      build the suite and install it in build/kselftest_install"
 	@echo "  make vmtest         boot the kernel under QEMU TCG and run VMTEST_CMD (default: the suite)"
+	@echo "  make check-fresh    make check in a fresh minimal Debian 12 root (cold: no ccache, no tree)"
 	@echo "  make check-patches  checkpatch --strict, and a build after every patch of the series"
 	@echo "  make report         redo report.md, charts and cover letter of results/latest (or RESULTS=dir)"
 	@echo "  make clean          remove selftest builds; 'make distclean' removes build/"
@@ -45,8 +47,13 @@ selftests: kernel-headers
 vmtest: kernel selftests
 	@$(SCRIPTS)/vmtest.sh
 
+# STAGES: a subset of make check's stages (scripts/check.sh --help).
 check: deps
-	@$(SCRIPTS)/check.sh
+	@$(SCRIPTS)/check.sh $(STAGES)
+
+# make check in a minimal Debian 12 root, as on a brand-new machine.
+check-fresh: deps
+	@$(SCRIPTS)/check-fresh.sh $(if $(STAGES),-- $(STAGES))
 
 check-patches: deps
 	@$(SCRIPTS)/check-patches.sh
@@ -66,4 +73,5 @@ clean:
 distclean:
 	rm -rf build
 
-.PHONY: help deps kernel kernel-headers selftests vmtest check check-patches bench report clean distclean
+.PHONY: help deps kernel kernel-headers selftests vmtest check check-fresh check-patches bench report \
+	clean distclean

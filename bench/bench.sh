@@ -51,7 +51,7 @@ export BENCH_DEVICES=${BENCH_DEVICES:-1 2 4}
 export BENCH_BACKINGS=${BENCH_BACKINGS:-anonymous anonymous_thp anonymous_hugetlb_2mb}
 export BENCH_REPS=${BENCH_REPS:-3}
 export BENCH_PROFILE=${BENCH_PROFILE:-1}
-kernels=(${BENCH_KERNELS:-base patched shadow})
+read -r -a kernels <<<"${BENCH_KERNELS:-base patched shadow}"
 
 # Guest RAM: the largest VM plus room for the host side, on 2 nodes.
 host_mib=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)

@@ -66,7 +66,7 @@ blurb() {
 	from $(fmt "$(get base "ram-$largest" optimized dma_map_s)") s to $(fmt "$(get patched "ram-$largest" optimized dma_map_s)") s with the same VMM ($(ratio "$(get patched "ram-$largest" optimized dma_map_s)" "$(get base "ram-$largest" optimized dma_map_s)")).
 	EOF
 	if [ "$(get patched patch-prezero-0 optimized runs)" != - ]; then
-		w=($(cat "$OUT/raw/patched/patch-prezero-1.prezero" 2>/dev/null || echo "- -"))
+		read -r -a w < <(cat "$OUT/raw/patched/patch-prezero-1.prezero" 2>/dev/null || echo "- -")
 		cat <<-EOF
 
 		Per switch, same boot, optimized VMM:

@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# dev_args and friends print options, one word each: split on purpose.
+# shellcheck disable=SC2046
 # Runs inside the vmtest guest (bench/bench.sh boots it): creates VMs with
 # vm_create_test for every scenario and writes one CSV per run group to
 # $VMTEST_RESULTS/raw/<group>.csv, plus the test's KTAP next to it.

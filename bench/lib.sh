@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Sourced by bench/report.sh and bench/cover-letter.sh: reading a results
 # directory.  The caller sets OUT (the directory) and S (its
 # data/summary.tsv, from summarize.awk).

@@ -187,6 +187,7 @@ scenario() {  # scenario GROUP TITLE
 	row "patched kernel, optimized VMM" patched "$1" optimized
 	echo
 	if [ -f "$OUT/raw/patched/$1.prezero" ]; then
+		# shellcheck disable=SC2046 # the file holds words: wall s, CPU s
 		set -- "$1" $(cat "$OUT/raw/patched/$1.prezero")
 		echo "Background cost on the patched kernel: before each of its creations kprezerod caught up, in all $2 s of wall time and **$3 s of CPU** (idle priority) for this group."
 		echo

@@ -6,24 +6,37 @@
 # Stages:
 #   tree       import Debian's linux-source-6.12, apply patches/series,
 #              configure, install headers (what the selftests build against)
-#   unit       the project's unit tests (tests/run.sh)
-#   selftests  build the suite with -Werror, install it, run it on the host
-#              (no IOMMU or VFIO here: those tests skip with a reason)
+#   unit       the project's unit tests and lints (tests/run.sh): shellcheck
+#              of our shell, checkpatch (selftests profile) of our C
+#   selftests  build the suite with -Werror, install it, build the kernel's
+#              own mm/kvm selftests we run (scripts/upstream-tests.sh), run
+#              the suite on the host (no IOMMU or VFIO there: those skip)
 #   kernel     build the patched kernel
 #   vmtest     boot it under QEMU TCG and run the whole suite in the guest;
-#              the guest kernel log must be clean
+#              the guest kernel log must be clean (so in every boot below)
 #   vmtest-shadow  boot it again with kvm.tdp_mmu=0 (the shadow MMU, with
-#              rmaps) and run the collections that need it: dirty_log_enable
-# Each stage prints its time; the last line counts every KTAP result of every
-# stage (and each stage's own verdict): "N passed, N failed, N skipped".
-# Logs: results/check/<timestamp>/.  Exit status: 1 if anything failed.
+#              rmaps): dirty_log_enable and the kernel's kvm tests
+#   upstream   the kernel's own mm and kvm selftests on the patched kernel,
+#              every switch on, 2 NUMA nodes; failures that the base kernel
+#              has too are listed in scripts/upstream-known-failures.txt
+#   debug-kernel   build KVARIANT=debug (KASAN, lockdep, DEBUG_VM...)
+#   vmtest-debug   boot it with the whole suite (correctness: counts and
+#              zero checks; no ratio of times is asserted on a debug kernel),
+#              then with kvm.tdp_mmu=0 for the rmap exactness tests
+# Each stage prints its time.  The closing lines:
+#   "stages: N ok, N failed, N skipped"
+#   "N passed, N failed, N skipped"
+# The second counts each test once (scripts/ktap-summary.sh --help: the
+# innermost results; a program's own line only when it reported no
+# subtests, or failed beyond them); a stage that failed without a failing
+# test (a build) counts as one failed test, so "0 failed" always means
+# nothing failed.  Logs: results/check/<timestamp>/.  Exit status: 1 if
+# anything failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ALL=(tree unit selftests kernel vmtest vmtest-shadow)
-# Collections that run in a guest booted with kvm.tdp_mmu=0.
-SHADOW_COLLECTIONS=(dirty_log_enable)
-case "${1:-}" in -h|--help) sed -n '3,/^# Logs/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+ALL=(tree unit selftests kernel vmtest vmtest-shadow upstream debug-kernel vmtest-debug)
+case "${1:-}" in -h|--help) sed -n '3,/^# anything failed/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
 for s in "${stages[@]}"; do
@@ -34,13 +47,30 @@ OUT=$TOP/results/check/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
 ln -sfn "$(basename "$OUT")" "$TOP/results/check/latest"
 : >"$OUT/stages.ktap"
+: >"$OUT/stage-failures.ktap"
 declare -A failed
-n=0 nfailed=0 t_all=$SECONDS
+n=0 nfailed=0 nskipped=0 t_all=$SECONDS
 times=()
+
+# The KTAP files each stage writes (relative to $OUT).
+declare -A KTAPS=(
+	[unit]="unit.ktap"
+	[selftests]="host.ktap"
+	[vmtest]="vmtest/ktap.log vmtest/health.ktap"
+	[vmtest-shadow]="vmtest-shadow/ktap.log vmtest-shadow/health.ktap"
+	[upstream]="upstream/ktap.log upstream/health.ktap"
+	[vmtest-debug]="vmtest-debug/ktap.log vmtest-debug/health.ktap vmtest-debug-shadow/ktap.log vmtest-debug-shadow/health.ktap"
+)
+stage_ktaps() {	# stage -> its existing KTAP files, absolute
+	local f
+	for f in ${KTAPS[$1]:-}; do
+		[ -f "$OUT/$f" ] && echo "$OUT/$f"
+	done
+}
 
 # run_stage NAME NEEDS... -- COMMAND...: skipped if a stage it needs failed.
 run_stage() {
-	local name=$1 need t0 rc=0
+	local name=$1 t0 rc=0 files
 	shift
 	n=$((n + 1))
 	while [ "$1" != -- ]; do
@@ -48,7 +78,7 @@ run_stage() {
 			echo "== stage: $name skipped: stage $1 failed"
 			echo "ok $n stage: $name # SKIP stage $1 failed" >>"$OUT/stages.ktap"
 			failed[$name]=1
-			nfailed=$((nfailed + 1))
+			nskipped=$((nskipped + 1))
 			times+=("$name: skipped")
 			return
 		fi
@@ -62,11 +92,19 @@ run_stage() {
 	times+=("$name: $((SECONDS - t0))s")
 	if [ $rc = 0 ]; then
 		echo "ok $n stage: $name" >>"$OUT/stages.ktap"
-	else
-		echo "== stage: $name FAILED (exit $rc; log in ${OUT#$TOP/})"
-		echo "not ok $n stage: $name # exit=$rc" >>"$OUT/stages.ktap"
-		failed[$name]=1
-		nfailed=$((nfailed + 1))
+		return
+	fi
+	echo "== stage: $name FAILED (exit $rc; log in ${OUT#"$TOP"/})"
+	echo "not ok $n stage: $name # exit=$rc" >>"$OUT/stages.ktap"
+	failed[$name]=1
+	nfailed=$((nfailed + 1))
+	# A stage that failed with no failing test of its own (a build, a
+	# guest that died) counts as one failed test.
+	mapfile -t files < <(stage_ktaps "$name")
+	if [ ${#files[@]} = 0 ] ||
+	   ! "$TOP/scripts/ktap-summary.sh" -l "${files[@]}" | grep -q '^fail'; then
+		echo "not ok $(( $(grep -c . "$OUT/stage-failures.ktap") + 1 )) stage_$name # exit=$rc, no failing test reported" \
+			>>"$OUT/stage-failures.ktap"
 	fi
 }
 
@@ -79,30 +117,63 @@ st_unit() {
 }
 st_selftests() {
 	{ make -s --no-print-directory -C "$TOP/selftests" EXTRA_CFLAGS=-Werror &&
-	  make -s --no-print-directory -C "$TOP/selftests" install; } 2>&1 | tee "$OUT/selftests-build.log" || return 1
+	  make -s --no-print-directory -C "$TOP/selftests" install &&
+	  "$TOP/scripts/upstream-tests.sh" build; } >"$OUT/selftests-build.log" 2>&1 ||
+		{ tail -40 "$OUT/selftests-build.log"; return 1; }
 	make -s --no-print-directory -C "$TOP/selftests" run_tests 2>&1 | tee "$OUT/host.ktap"
 	"$TOP/scripts/ktap-summary.sh" -q "$OUT/host.ktap"
 }
 st_kernel() {
 	"$TOP/scripts/kernel.sh" build 2>&1 | tee "$OUT/kernel.log"
 }
-st_vmtest() {
-	local rc=0
-	VMTEST_RESULTS=$OUT/vmtest "$TOP/scripts/vmtest.sh" || rc=$?
-	[ -f "$OUT/vmtest/health.ktap" ] || echo "not ok 1 kernel_health # no verdict: the guest did not finish" >"$OUT/vmtest/health.ktap"
+
+# boot DIR [VAR=VALUE...] -- COMMAND: one guest, results in $OUT/DIR.  A
+# guest that never reported leaves a failing kernel_health result.
+boot() {
+	local dir=$1 rc=0
+	shift
+	local env=()
+	while [ "$1" != -- ]; do env+=("$1"); shift; done
+	shift
+	env VMTEST_RESULTS="$OUT/$dir" "${env[@]}" "$TOP/scripts/vmtest.sh" "$@" || rc=$?
+	[ -f "$OUT/$dir/health.ktap" ] ||
+		echo "not ok 1 kernel_health # no verdict: the guest did not finish" >"$OUT/$dir/health.ktap"
 	return $rc
 }
 
+st_vmtest() {
+	boot vmtest -- "$TOP/scripts/run-suite.sh"
+}
+
+# Shadow MMU (rmaps): our dirty_log_enable collection and the kernel's kvm
+# tests.  12G: dirty_log_enable's 8 GiB sparse slot must fit under the
+# guest's heuristic overcommit (the larger the slot, the clearer the walk).
 st_vmtest_shadow() {
-	local rc=0 c args=()
-	for c in "${SHADOW_COLLECTIONS[@]}"; do args+=(-c "$c"); done
-	# 12G: dirty_log_enable's 8 GiB sparse slot must fit under the guest's
-	# heuristic overcommit (the larger the slot, the clearer the walk's cost).
-	VMTEST_RESULTS=$OUT/vmtest-shadow VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0" \
-		VMTEST_MEM=${VMTEST_MEM:-12G} \
-		"$TOP/scripts/vmtest.sh" "$TOP/scripts/run-suite.sh" "${args[@]}" || rc=$?
-	[ -f "$OUT/vmtest-shadow/health.ktap" ] ||
-		echo "not ok 1 kernel_health # no verdict: the guest did not finish" >"$OUT/vmtest-shadow/health.ktap"
+	boot vmtest-shadow VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0" VMTEST_MEM=12G -- \
+		"rc=0; $TOP/scripts/run-suite.sh -c dirty_log_enable || rc=1;
+		 $TOP/scripts/upstream-tests.sh run kvm || rc=1; exit \$rc"
+}
+
+# The kernel's own mm and kvm tests, every switch on; 2 NUMA nodes for
+# migration.
+st_upstream() {
+	boot upstream VMTEST_MEM=4G VMTEST_NODES=2 VMTEST_DEVICES=edu -- \
+		"$TOP/scripts/upstream-tests.sh" run
+}
+
+st_debug_kernel() {
+	{ KVARIANT=debug "$TOP/scripts/kernel.sh" config &&
+	  KVARIANT=debug "$TOP/scripts/kernel.sh" build; } 2>&1 | tee "$OUT/debug-kernel.log"
+}
+
+# The debug kernel: the suite for its counts and zero checks (the tests see
+# /proc/lockdep and assert no ratio of times), then the rmap exactness
+# tests under the shadow MMU.
+st_vmtest_debug() {
+	local rc=0
+	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-suite.sh" || rc=1
+	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0" \
+		VMTEST_MEM=12G -- "$TOP/scripts/run-suite.sh" -c dirty_log_enable || rc=1
 	return $rc
 }
 
@@ -114,6 +185,9 @@ for s in "${stages[@]}"; do
 	kernel) run_stage kernel tree -- st_kernel ;;
 	vmtest) run_stage vmtest kernel selftests -- st_vmtest ;;
 	vmtest-shadow) run_stage vmtest-shadow kernel selftests -- st_vmtest_shadow ;;
+	upstream) run_stage upstream kernel selftests -- st_upstream ;;
+	debug-kernel) run_stage debug-kernel tree -- st_debug_kernel ;;
+	vmtest-debug) run_stage vmtest-debug debug-kernel selftests -- st_vmtest_debug ;;
 	esac
 done
 
@@ -123,13 +197,19 @@ printf '   %s\n' "${times[@]}"
 echo "== kernel: $(cat "$(kobj_dir "${KVARIANT:-patched}")/kernel.version" 2>/dev/null || echo 'not built')"
 { echo "TAP version 13"; echo "1..$n"; cat "$OUT/stages.ktap"; } >"$OUT/stages.tmp" &&
 	mv "$OUT/stages.tmp" "$OUT/stages.ktap"
-ktaps=("$OUT/stages.ktap")
-for f in unit.ktap host.ktap vmtest/ktap.log vmtest/health.ktap \
-	vmtest-shadow/ktap.log vmtest-shadow/health.ktap; do
-	[ -f "$OUT/$f" ] && ktaps+=("$OUT/$f")
+ktaps=()
+for s in "${stages[@]}"; do
+	mapfile -t -O ${#ktaps[@]} ktaps < <(stage_ktaps "$s")
 done
-summary=$("$TOP/scripts/ktap-summary.sh" "${ktaps[@]}")
-rc=$?
+[ -s "$OUT/stage-failures.ktap" ] && ktaps+=("$OUT/stage-failures.ktap")
+rc=0
+summary="0 passed, 0 failed, 0 skipped"
+if [ ${#ktaps[@]} -gt 0 ]; then
+	summary=$("$TOP/scripts/ktap-summary.sh" "${ktaps[@]}") || rc=1
+else
+	rc=1
+fi
 [ $nfailed -gt 0 ] && rc=1
+echo "stages: $((n - nfailed - nskipped)) ok, $nfailed failed, $nskipped skipped"
 echo "$summary"
 exit $rc

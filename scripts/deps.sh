@@ -22,6 +22,9 @@ PKGS=(
 	linux-perf		# bench profiles inside the guest
 	procps util-linux	# the guest init (mount, dmesg, sysctl) from the host root
 	xz-utils		# gen_tar
+	rsync			# headers_install (scripts/Makefile.headersinst uses it)
+	shellcheck		# the unit stage lints the project's shell
+	mmdebstrap		# make check-fresh: a minimal Debian root to run make check in
 )
 
 case "${1:-}" in

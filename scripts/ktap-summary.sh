@@ -1,29 +1,66 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Count KTAP/TAP results in logs.
+# Count KTAP/TAP results in logs, each test once.
 #
-# Usage: scripts/ktap-summary.sh [-q] FILE...
-#   Prints "N passed, N failed, N skipped".  Every result line counts, at every
-#   nesting level (kselftest's runner marks nested output with "# " prefixes,
-#   KTAP with indentation): a program's verdict and each of its test cases.
-#   "not ok" is a failure (even with "# SKIP" or "# TIMEOUT"); "ok ... # SKIP"
-#   is a skip; "ok ... # XFAIL" and other "ok" lines pass.
+# Usage: scripts/ktap-summary.sh [-q] [-l] FILE...
+#   Prints "N passed, N failed, N skipped".  The count rule:
+#   - nesting is read from "# " prefixes (kselftest's runner) and from
+#     indentation (KTAP subtests, 2 spaces a level);
+#   - a result that has results nested under it (a program and its test
+#     cases, a suite and its subtests) is not counted: its children are;
+#   - except when it failed and none of its children did (a crash, a timeout
+#     or missing results after passing cases): then it counts as one failure,
+#     so a failure is never hidden by the passes before it;
+#   - "not ok" is a failure (even with "# SKIP" or "# TIMEOUT"), "ok ... # SKIP"
+#     a skip, any other "ok" (e.g. "# XFAIL") a pass.
+#   -l lists every counted result instead, one per line:
+#      "pass|fail|skip<TAB>FILE<TAB>NAME" (NAME: the text after the number,
+#      up to the " # " directive), e.g. to track results by name.
 #   -q prints nothing.  Exit status: 1 if anything failed or no result was
 #   found, else 0.
-quiet=0
-[ "${1:-}" = -q ] && { quiet=1; shift; }
-case "${1:-}" in -h|--help|"") sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-awk -v quiet=$quiet '
+quiet=0 list=0
+while :; do
+	case "${1:-}" in
+	-q) quiet=1; shift ;;
+	-l) list=1; shift ;;
+	*) break ;;
+	esac
+done
+case "${1:-}" in -h|--help|"") sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+awk -v quiet=$quiet -v list=$list '
+function reset(  i) { for (i in kids) delete kids[i]; for (i in kidfail) delete kidfail[i] }
+function count(kind, name) {
+	if (kind == "pass") pass++; else if (kind == "fail") fail++; else skip++
+	if (list) printf "%s\t%s\t%s\n", kind, FILENAME, name
+}
+FNR == 1 { reset() }
 {
 	line = $0
 	sub(/\r$/, "", line)
-	while (line ~ /^(# ?|[ \t]+)/) sub(/^(# ?|[ \t]+)/, "", line)
-	if (line ~ /^not ok [0-9]+/) { fail++ }
-	else if (line ~ /^ok [0-9]+/) {
-		if (toupper(line) ~ /# *SKIP/) skip++; else pass++
+	depth = 0
+	for (;;) {
+		if (line ~ /^# ?/) { sub(/^# ?/, "", line); depth++ }
+		else if (line ~ /^(  |\t)/) { sub(/^(  |\t)/, "", line); depth++ }
+		else break
 	}
+	if (line !~ /^(not )?ok [0-9]+/) next
+	bad = line ~ /^not ok/
+	name = line
+	sub(/^(not )?ok [0-9]+ ?(- )?/, "", name)
+	directive = ""
+	if (match(name, / *# /)) { directive = substr(name, RSTART); name = substr(name, 1, RSTART - 1) }
+	if (bad) kind = "fail"
+	else if (toupper(directive) ~ /# *SKIP/) kind = "skip"
+	else kind = "pass"
+
+	if (!kids[depth]) count(kind, name)
+	else if (bad && !kidfail[depth]) count("fail", name " (beyond its subtests)")
+	# What was nested under this result is closed; it is a child of
+	# every shallower open level.
+	for (d in kids) if (d + 0 >= depth) { delete kids[d]; delete kidfail[d] }
+	for (d = 0; d < depth; d++) { kids[d]++; if (bad) kidfail[d]++ }
 }
 END {
-	if (!quiet) printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
+	if (!quiet && !list) printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 	exit (fail > 0 || pass + skip == 0) ? 1 : 0
 }' "$@"

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared shell helpers for scripts/*.sh.  Source it; do not run it.
 #
 # Every script that sources this file gets:

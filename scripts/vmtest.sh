@@ -22,7 +22,13 @@
 #                                            [edu virtio:2 ivshmem:1G]
 #   VMTEST_APPEND   extra guest kernel command line, e.g. kvm.tdp_mmu=0
 #   VMTEST_CMD      command to run (same as COMMAND)
-#   VMTEST_TIMEOUT  seconds before the guest is killed                [2400]
+#   VMTEST_STALL    seconds the guest may stay silent (no console output)
+#                   before it is killed as hung: the guard waits on
+#                   progress, not on the clock                       [900]
+#   VMTEST_TIMEOUT  also kill it after this many seconds in all (0: never) [0]
+#   VMTEST_SLOWDOWN N: give QEMU 1/N of the host's CPU time (a CPU cgroup
+#                   quota), i.e. a host N times slower, to prove that no
+#                   test depends on the host's speed                   [off]
 #   VMTEST_RESULTS  results directory    [results/vmtest/<timestamp>-<variant>]
 #   VMTEST_QUIET=1  do not copy the guest console to stdout
 #   VMTEST_ENV      names of host environment variables to export in the
@@ -44,7 +50,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-case "${1:-}" in -h|--help) sed -n '3,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '3,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 KVARIANT=${KVARIANT:-patched}
 kvariant_check "$KVARIANT"
@@ -54,7 +60,12 @@ MEM=${VMTEST_MEM:-8G}
 CPUS=${VMTEST_CPUS:-2}
 NODES=${VMTEST_NODES:-1}
 DEVICES=${VMTEST_DEVICES:-edu virtio:2 ivshmem:1G}
-TIMEOUT=${VMTEST_TIMEOUT:-2400}
+TIMEOUT=${VMTEST_TIMEOUT:-0}
+STALL=${VMTEST_STALL:-900}
+SLOWDOWN=${VMTEST_SLOWDOWN:-}
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || die "VMTEST_TIMEOUT: '$TIMEOUT' is not a number of seconds"
+[[ $STALL =~ ^[1-9][0-9]*$ ]] || die "VMTEST_STALL: '$STALL' is not a positive number of seconds"
+[ -z "$SLOWDOWN" ] || [[ $SLOWDOWN =~ ^[1-9][0-9]*$ ]] || die "VMTEST_SLOWDOWN: '$SLOWDOWN' is not a positive integer"
 CMD=${*:-${VMTEST_CMD:-}}
 [ -n "$CMD" ] || CMD="$TOP/scripts/run-suite.sh"
 
@@ -142,6 +153,7 @@ append+=" init=$TOP/scripts/guest-init.sh console=ttyS0 loglevel=4 panic=-1"
 append+=" intel_iommu=on vfio_iommu_type1.allow_unsafe_interrupts=1"
 append+=" transparent_hugepage=always ${VMTEST_APPEND:-}"
 
+# shellcheck disable=SC2054 # commas inside QEMU option values
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	-accel tcg,thread=multi -cpu max
 	-M "q35,kernel-irqchip=split" -global "q35-pcihost.pci-hole64-size=$hole64"
@@ -165,6 +177,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg"
 	echo "host: $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -r)"
 	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'"
+	[ -n "$SLOWDOWN" ] && echo "slowdown: QEMU limited to 1/$SLOWDOWN of the host's $(nproc) CPUs (VMTEST_SLOWDOWN)"
 	echo "append: $append"
 	echo "command: $CMD"
 	echo "started: $(date -Is)"
@@ -179,16 +192,68 @@ if [ "${VMTEST_QUIET:-0}" != 1 ]; then
 	tailpid=$!
 fi
 t0=$SECONDS
+
+# With VMTEST_SLOWDOWN=N, QEMU runs in a CPU cgroup (v2 or v1 "cpu") whose
+# quota is 1/N of the host's CPUs.  Prints the cgroup directory.
+slow_cgroup() {
+	local period=100000 quota dir
+	quota=$(( $(nproc) * period / SLOWDOWN ))
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		dir=/sys/fs/cgroup/vmtest-$$
+		echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+		mkdir -p "$dir" && echo "$quota $period" >"$dir/cpu.max" || return 1
+	elif [ -d /sys/fs/cgroup/cpu ]; then
+		dir=/sys/fs/cgroup/cpu/vmtest-$$
+		mkdir -p "$dir" && echo $period >"$dir/cpu.cfs_period_us" &&
+			echo "$quota" >"$dir/cpu.cfs_quota_us" || return 1
+	else
+		return 1
+	fi
+	echo "$dir"
+}
+
+# Run QEMU once.  It is killed when the console has been silent for
+# VMTEST_STALL seconds (a hung guest; every test prints progress) or, if
+# VMTEST_TIMEOUT is set, when that much time has passed.  Sets qrc: QEMU's
+# exit status, or 124 when the guard killed it (stall_why says why).
+run_guest() {
+	local qpid size last moved cg=""
+	if [ -n "$SLOWDOWN" ]; then
+		cg=$(slow_cgroup) || die "VMTEST_SLOWDOWN: cannot make a CPU cgroup (needs root and the cpu controller)"
+	fi
+	"${qemu[@]}" </dev/null >"$RES/qemu.log" 2>&1 &
+	qpid=$!
+	[ -n "$cg" ] && echo "$qpid" >"$cg/cgroup.procs"
+	stall_why="" last=-1 moved=$SECONDS
+	while kill -0 "$qpid" 2>/dev/null; do
+		size=$(stat -c %s "$RES/console.log" 2>/dev/null || echo 0)
+		[ "$size" != "$last" ] && { last=$size; moved=$SECONDS; }
+		if [ $((SECONDS - moved)) -ge "$STALL" ]; then
+			stall_why="no console output for ${STALL}s (VMTEST_STALL)"
+		elif [ "$TIMEOUT" -gt 0 ] && [ $((SECONDS - t0)) -ge "$TIMEOUT" ]; then
+			stall_why="still running after ${TIMEOUT}s (VMTEST_TIMEOUT)"
+		fi
+		if [ -n "$stall_why" ]; then
+			kill "$qpid" 2>/dev/null; sleep 5; kill -9 "$qpid" 2>/dev/null
+			break
+		fi
+		sleep 2
+	done
+	set +e
+	wait "$qpid"
+	qrc=$?
+	set -e
+	[ -n "$stall_why" ] && qrc=124
+	[ -n "$cg" ] && rmdir "$cg" 2>/dev/null
+	return 0
+}
 # One retry, for one failure only: an int3 Oops while the kernel boots,
 # before the guest runs anything.  That is QEMU TCG running a stale copy
 # of kernel text another vCPU just patched (static keys, alternatives);
 # it has hit patched and base kernels alike.  The first console is kept
 # as console.boot1.log and meta.txt says so; any other crash fails.
 for attempt in 1 2; do
-	set +e
-	timeout -k 10 "$TIMEOUT" "${qemu[@]}" </dev/null >"$RES/qemu.log" 2>&1
-	qrc=$?
-	set -e
+	run_guest
 	[ $attempt = 1 ] && [ ! -f "$RES/rc" ] &&
 		! grep -q '^# vmtest: kernel' "$RES/console.log" &&
 		grep -q 'Oops: int3' "$RES/console.log" || break
@@ -213,7 +278,7 @@ fail() {
 }
 
 # ---- verdict --------------------------------------------------------------
-[ $qrc = 124 ] || [ $qrc = 137 ] && fail "guest timed out after ${TIMEOUT}s (VMTEST_TIMEOUT)"
+[ -n "$stall_why" ] && fail "guest killed: $stall_why"
 [ -s "$RES/bind.log" ] && grep -q '^FAIL' "$RES/bind.log" && fail "device binding failed: $(grep '^FAIL' "$RES/bind.log" | head -3)"
 [ -f "$RES/rc" ] || fail "the guest stopped without reporting an exit status (panic or crash; qemu rc $qrc)"
 rc=$(cat "$RES/rc")

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # A minimal KTAP emitter for the shell unit tests.  Source it, then:
 #   plan N; ok COND_EXIT_STATUS "name"; ...; done_testing
 _n=0 _fail=0
@@ -13,6 +14,11 @@ ok() {
 		[ -n "${3:-}" ] && printf '# %s\n' "$3"
 		_fail=$((_fail + 1))
 	fi
+}
+# skip <name> <reason>
+skip() {
+	_n=$((_n + 1))
+	echo "ok $_n $1 # SKIP $2"
 }
 # is <got> <want> <name>
 is() {

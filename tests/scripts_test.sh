@@ -8,11 +8,11 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 22
+plan 28
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
-is "$out" "3 passed, 2 failed, 3 skipped" "ktap-summary counts every level of a nested log"
+is "$out" "2 passed, 1 failed, 3 skipped" "ktap-summary counts the innermost results of a nested log"
 is $rc 1 "ktap-summary exits 1 when something failed"
 printf 'TAP version 13\n1..1\nok 1 a\n# ok 2 b # SKIP x\n' >"$tmp/ok.ktap"
 "$S/ktap-summary.sh" -q "$tmp/ok.ktap"; is $? 0 "ktap-summary exits 0 when nothing failed"
@@ -20,7 +20,15 @@ printf 'no results here\n' >"$tmp/none.ktap"
 out=$("$S/ktap-summary.sh" "$tmp/none.ktap"); rc=$?
 is "$out/$rc" "0 passed, 0 failed, 0 skipped/1" "ktap-summary fails a log with no results"
 out=$("$S/ktap-summary.sh" "$tmp/ok.ktap" "$T/fixtures/nested.ktap")
-is "$out" "4 passed, 2 failed, 4 skipped" "ktap-summary adds up several files"
+is "$out" "3 passed, 1 failed, 4 skipped" "ktap-summary adds up several files"
+out=$("$S/ktap-summary.sh" "$T/fixtures/count-rule.ktap")
+is "$out" "5 passed, 3 failed, 2 skipped" "ktap-summary counts each test once (count-rule.ktap)"
+"$S/ktap-summary.sh" -l "$T/fixtures/count-rule.ktap" >"$tmp/l"
+is "$(grep -c 'crashed_after_cases' "$tmp/l")" 1 "a program that fails after passing cases counts as one failure"
+is "$(grep -c 'one_case_fails\|all_pass\|kunit_style' "$tmp/l")" 0 "a program with subtests is not counted itself"
+is "$(grep -c 'no_subtests' "$tmp/l")" 1 "a program with no subtests counts once"
+is "$(awk -F'\t' '$1 == "fail" && $3 == "inner.two"' "$tmp/l" | wc -l)" 1 "a failure two levels down counts under a passing parent"
+is "$(grep -c '[0-9]s)\|#' "$tmp/l")" 0 "listed names carry no directive"
 
 # ---- kernel-health.sh
 "$S/kernel-health.sh" "$T/fixtures/dmesg-clean.txt" >"$tmp/h"; is $? 0 "kernel-health passes a clean boot log"

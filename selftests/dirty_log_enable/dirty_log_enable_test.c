@@ -230,9 +230,10 @@ TEST_F_TIMEOUT(enable, sparse, 900)
 				ns_to_s(ns[on][ENABLE_ROUNDS - 1]));
 		fclose(f);
 	}
-	EXPECT_LE(min[1], MAX_RATIO * min[0])
-		TH_LOG("on %.6fs is more than %.1f x off %.6fs", ns_to_s(min[1]), MAX_RATIO,
-		       ns_to_s(min[0]));
+	if (timing_asserted())
+		EXPECT_LE(min[1], MAX_RATIO * min[0])
+			TH_LOG("on %.6fs is more than %.1f x off %.6fs", ns_to_s(min[1]), MAX_RATIO,
+			       ns_to_s(min[0]));
 }
 
 TEST_F_TIMEOUT(enable, log_is_exact, 900)

@@ -44,23 +44,34 @@ void prezero_counters(struct prezero_counters *c)
 		c->thp_faults = 0;
 }
 
-double prezero_wait_caught_up(int timeout_s)
+double prezero_wait_caught_up(int stall_s)
 {
-	struct timespec start, now;
-	uint64_t pending = 0;
+	struct timespec start, now, moved;
+	uint64_t pending = 0, low = UINT64_MAX, zeroed = 0, zeroed0 = 0;
 	int next_note = 10;
 	double waited;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	moved = start;
+	vmstat_read("prezero_zeroed", &zeroed0);
 	for (;;) {
 		TEST_ASSERT(!sys_read_u64(PREZERO_DIR "/pending_kb", &pending),
 			    "reading %s/pending_kb", PREZERO_DIR);
+		vmstat_read("prezero_zeroed", &zeroed);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		waited = timespec_to_ns(timespec_sub(now, start)) / 1e9;
 		if (!pending)
 			return waited;
-		if (waited > timeout_s)
+		/* Progress: less left than ever before, or more pages cleared. */
+		if (pending < low || zeroed != zeroed0) {
+			low = pending < low ? pending : low;
+			zeroed0 = zeroed;
+			moved = now;
+		} else if (timespec_to_ns(timespec_sub(now, moved)) / 1e9 > stall_s) {
+			printf("# kprezerod made no progress for %ds: %lu MiB left after %.0fs\n",
+			       stall_s, pending >> 10, waited);
 			return -1;
+		}
 		if (waited >= next_note) {
 			printf("# waiting for kprezerod: %lu MiB left after %.0fs\n",
 			       pending >> 10, waited);
@@ -88,4 +99,12 @@ double prezero_worker_cpu(void)
 			 &utime, &stime) != 2)
 		return 0;
 	return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+int prezero_hang_timeout(int extra_s)
+{
+	uint64_t kb = 0;
+
+	meminfo_kb("MemTotal", &kb);
+	return PREZERO_STALL_S + extra_s + (int)(kb >> 10);
 }

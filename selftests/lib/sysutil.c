@@ -171,3 +171,23 @@ void hugetlb_pool_restore(size_t pagesz, unsigned long saved)
 	if (!sys_read_u64(nr_path, &nr) && nr != saved)
 		sys_write_u64(nr_path, saved);
 }
+
+const char *timing_unreliable(void)
+{
+	const char *env = getenv("SUITE_NO_PERF");
+
+	if (env && *env && strcmp(env, "0"))
+		return "SUITE_NO_PERF is set";
+	if (!access("/proc/lockdep", F_OK))
+		return "a debug kernel (lockdep): timings are not comparable";
+	return NULL;
+}
+
+bool timing_asserted(void)
+{
+	const char *why = timing_unreliable();
+
+	if (why)
+		printf("# ratio not asserted: %s\n", why);
+	return !why;
+}

@@ -610,7 +610,8 @@ int vfio_selftests_get_bdfs(int *argc, char *argv[], char ***bdfs)
 	if (n) {
 		*argc = first;
 		argv[first] = NULL;
-	} else if ((env = getenv("VFIO_SELFTESTS_BDF"))) {
+	} else if (getenv("VFIO_SELFTESTS_BDF")) {
+		env = getenv("VFIO_SELFTESTS_BDF");
 		snprintf(env_copy, sizeof(env_copy), "%s", env);
 		for (char *t = strtok(env_copy, " \t,"); t && n < 63; t = strtok(NULL, " \t,"))
 			list[n++] = t;

@@ -42,7 +42,6 @@
 #include "vfio_dev.h"
 
 #define SZ_2M		(2UL << 20)
-#define CATCH_UP_S	300	/* TCG clears ~250 MiB/s: 8 GiB takes ~35 s */
 #define THP_RATIO_MAX	0.3
 #define ANON_RATIO_MAX	0.8
 
@@ -155,10 +154,10 @@ TEST(worker_catches_up)
 	prezero_counters(&before);
 	cpu0 = prezero_worker_cpu();
 	ASSERT_EQ(0, prezero_set_enabled(true));
-	waited = prezero_wait_caught_up(CATCH_UP_S);
+	waited = prezero_wait_caught_up(PREZERO_STALL_S);
 	prezero_counters(&after);
 	knobs_restore(&saved);
-	ASSERT_LE(0, waited) TH_LOG("pending_kb did not reach 0 within %ds", CATCH_UP_S);
+	ASSERT_LE(0, waited) TH_LOG("kprezerod stopped making progress (%ds without)", PREZERO_STALL_S);
 	/* At least the memory just freed, dirty, had to be cleared. */
 	EXPECT_LE(perf_size / 4096, after.zeroed - before.zeroed);
 	ksft_print_msg("kprezerod cleared %lu MiB in %.1fs, using %.2fs of CPU\n",
@@ -192,7 +191,7 @@ TEST(counters)
 	ASSERT_EQ(0, prezero_set_enabled(false));
 	thp_fault(perf_size, &off);
 	ASSERT_EQ(0, prezero_set_enabled(true));
-	ASSERT_LE(0, prezero_wait_caught_up(CATCH_UP_S));
+	ASSERT_LE(0, prezero_wait_caught_up(PREZERO_STALL_S));
 	thp_fault(perf_size, &on);
 	knobs_restore(&saved);
 
@@ -344,7 +343,7 @@ TEST_F_TIMEOUT(zero_check, every_byte, 900)
 	quota = (quota + CHUNK - 1) / CHUNK * CHUNK;
 	ASSERT_EQ(0, prezero_set_enabled(true));
 	/* Start from pre-zeroed memory, so that marked blocks are handed out. */
-	ASSERT_LE(0, prezero_wait_caught_up(CATCH_UP_S));
+	ASSERT_LE(0, prezero_wait_caught_up(PREZERO_STALL_S));
 	prezero_counters(&before);
 
 	for (int i = 0; i < CHURNERS; i++) {
@@ -394,16 +393,15 @@ static int64_t fault_in_ns(enum vm_mem_backing_src_type type, bool on)
 
 		TEST_ASSERT(!prezero_set_enabled(on), "switching prezero");
 		if (on)
-			TEST_ASSERT(prezero_wait_caught_up(CATCH_UP_S) >= 0, "kprezerod did not catch up");
+			TEST_ASSERT(prezero_wait_caught_up(PREZERO_STALL_S) >= 0,
+				    "kprezerod stopped making progress");
 		hostmem_alloc(&m, type, perf_size);
 		phase_start(&c);
 		hostmem_populate(&m);
 		t[i] = phase_stop(&c).wall_ns;
 		hostmem_free(&m);
 	}
-	if (t[0] > t[1]) { int64_t x = t[0]; t[0] = t[1]; t[1] = x; }
-	if (t[1] > t[2]) { int64_t x = t[1]; t[1] = t[2]; t[2] = x; }
-	if (t[0] > t[1]) { int64_t x = t[0]; t[0] = t[1]; t[1] = x; }
+	ns_sort(t, 3);
 	return t[1];
 }
 
@@ -460,9 +458,10 @@ TEST_F_TIMEOUT(perf, fault_in, 900)
 	ksft_print_msg("%s fault-in of %zu MiB: off %.3fs, on %.3fs (%.2fx); kprezerod used %.2fs of CPU meanwhile, in the background\n",
 		       vm_mem_backing_src_alias(variant->backing)->name, perf_size >> 20,
 		       ns_to_s(off), ns_to_s(on), (double)on / off, cpu);
-	EXPECT_LE(on, variant->max_ratio * off)
-		TH_LOG("on %.3fs is more than %.1f x off %.3fs", ns_to_s(on), variant->max_ratio,
-		       ns_to_s(off));
+	if (timing_asserted())
+		EXPECT_LE(on, variant->max_ratio * off)
+			TH_LOG("on %.3fs is more than %.1f x off %.3fs", ns_to_s(on), variant->max_ratio,
+			       ns_to_s(off));
 }
 
 /*
@@ -493,7 +492,7 @@ TEST_F_TIMEOUT(perf, vfio_map, 900)
 
 		ASSERT_EQ(0, prezero_set_enabled(on));
 		if (on)
-			ASSERT_LE(0, prezero_wait_caught_up(CATCH_UP_S));
+			ASSERT_LE(0, prezero_wait_caught_up(PREZERO_STALL_S));
 		hostmem_alloc(&m, variant->backing, perf_size);
 		prezero_counters(&a);
 		phase_start(&c);
@@ -528,5 +527,11 @@ int main(int argc, char *argv[])
 	why = prezero_unavailable();
 	if (!listing && why)
 		ksft_exit_skip("%s\n", why);
+	/*
+	 * Waits for kprezerod fail on a stall (PREZERO_STALL_S), not on time;
+	 * the harness's alarm is a hang detector sized to the memory to clear,
+	 * plus the byte checks' own work.
+	 */
+	suite_raise_timeouts(prezero_hang_timeout((int)(churn_total >> 20) / 4 + 900));
 	return test_harness_run(argc, argv);
 }

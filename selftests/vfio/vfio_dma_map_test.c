@@ -488,7 +488,7 @@ TEST_F_TIMEOUT(runs, old_vs_new, 600)
 		       ns_to_s(map[0]), ns_to_s(map[1]), (double)map[1] / map[0],
 		       mib_per_s(map_size, map[0]), mib_per_s(map_size, map[1]),
 		       ns_to_s(unmap[0]), ns_to_s(unmap[1]), (double)unmap[1] / unmap[0]);
-	if (variant->max_ratio)
+	if (variant->max_ratio && timing_asserted())
 		EXPECT_LE(map[1], variant->max_ratio * map[0])
 			TH_LOG("new %.4fs is more than %.1f x old %.4fs", ns_to_s(map[1]),
 			       variant->max_ratio, ns_to_s(map[0]));
@@ -561,9 +561,10 @@ TEST_F_TIMEOUT(runs, bar, 600)
 	vfio_iommu_cleanup(iommu);
 	ksft_print_msg("BAR%d of %s, %lu MiB, through its mmap: map old %.4fs new %.4fs (%.3fx)\n",
 		       bar, bdf, size >> 20, ns_to_s(t[0]), ns_to_s(t[1]), (double)t[1] / t[0]);
-	EXPECT_LE(t[1], RUNS_RATIO_BAR * t[0])
-		TH_LOG("new %.4fs is more than %.1f x old %.4fs", ns_to_s(t[1]), RUNS_RATIO_BAR,
-		       ns_to_s(t[0]));
+	if (timing_asserted())
+		EXPECT_LE(t[1], RUNS_RATIO_BAR * t[0])
+			TH_LOG("new %.4fs is more than %.1f x old %.4fs", ns_to_s(t[1]), RUNS_RATIO_BAR,
+			       ns_to_s(t[0]));
 }
 
 /* Each path on its own: old (pin_runs=0) and new. */

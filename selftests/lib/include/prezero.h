@@ -26,10 +26,19 @@ bool prezero_enabled(void);
 void prezero_counters(struct prezero_counters *c);
 /*
  * Wait until kprezerod has cleared every free block it would clear
- * (pending_kb == 0).  Prints a progress line every 10 s.  Returns the
- * seconds waited, or -1 after @timeout_s.
+ * (pending_kb == 0).  Waits on progress, not on the clock: fails (returns -1)
+ * only when for @stall_s seconds pending_kb reached no new low and
+ * prezero_zeroed did not move; a slower host just waits longer.  Prints a
+ * progress line every 10 s.  Returns the seconds waited.
  */
-double prezero_wait_caught_up(int timeout_s);
+#define PREZERO_STALL_S	60
+double prezero_wait_caught_up(int stall_s);
+/*
+ * A harness timeout for a test that waits for kprezerod: a hang detector
+ * sized to the work (all of MemTotal cleared at 1 MiB/s, 250x slower than
+ * measured under TCG) plus @extra_s, never the test's pass/fail criterion.
+ */
+int prezero_hang_timeout(int extra_s);
 /* CPU time (user + system) kprezerod has used, in seconds. */
 double prezero_worker_cpu(void);
 

@@ -77,4 +77,21 @@ static inline bool suite_parse(int *argc, char *argv[], const struct suite_opt *
 	return listing;
 }
 
+/*
+ * Raise every registered test's harness timeout to at least @seconds.  For
+ * tests whose pass/fail criterion is progress (they fail when the work stops
+ * moving, not when a clock runs out): the harness's alarm then only catches
+ * a hang, sized by the caller to the amount of work.
+ */
+static inline void suite_raise_timeouts(int seconds)
+{
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			if (t->timeout < seconds)
+				t->timeout = seconds;
+}
+
 #endif /* SELFTESTS_SUITE_MAIN_H */

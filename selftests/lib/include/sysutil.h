@@ -57,4 +57,14 @@ bool pin_acct_quiet(unsigned int ms);
 int hugetlb_pool_ensure(size_t pagesz, unsigned long npages, unsigned long *saved);
 void hugetlb_pool_restore(size_t pagesz, unsigned long saved);
 
+/*
+ * NULL if timings on this kernel can be compared, else why not: a debug
+ * kernel (lockdep, KASAN: /proc/lockdep exists, or SUITE_NO_PERF=1 is set)
+ * runs the correctness checks only.  Perf tests still measure and report,
+ * and still assert every count; they do not assert ratios of times.
+ */
+const char *timing_unreliable(void);
+/* !timing_unreliable(), else says on a "#" line why a ratio is not asserted. */
+bool timing_asserted(void);
+
 #endif /* SELFTESTS_SYSUTIL_H */
