@@ -20,9 +20,10 @@
 #              every switch on, 2 NUMA nodes; failures that the base kernel
 #              has too are listed in scripts/upstream-known-failures.txt
 #   debug-kernel   build KVARIANT=debug (KASAN, lockdep, DEBUG_VM...)
-#   vmtest-debug   boot it with the whole suite (correctness: counts and
-#              zero checks; no ratio of times is asserted on a debug kernel),
-#              then with kvm.tdp_mmu=0 for the rmap exactness tests
+#   vmtest-debug   boot it with the suite's correctness tests
+#              (scripts/run-debug.sh: zero checks, pin balance, bad input;
+#              no ratio of times is asserted on a debug kernel), then with
+#              kvm.tdp_mmu=0 for the rmap exactness tests
 # Each stage prints its time.  The closing lines:
 #   "stages: N ok, N failed, N skipped"
 #   "N passed, N failed, N skipped"
@@ -155,9 +156,9 @@ st_vmtest_shadow() {
 }
 
 # The kernel's own mm and kvm tests, every switch on; 2 NUMA nodes for
-# migration.
+# migration (it needs 3 CPUs or more).
 st_upstream() {
-	boot upstream VMTEST_MEM=4G VMTEST_NODES=2 VMTEST_DEVICES=edu -- \
+	boot upstream VMTEST_MEM=4G VMTEST_CPUS=4 VMTEST_NODES=2 VMTEST_DEVICES=edu -- \
 		"$TOP/scripts/upstream-tests.sh" run
 }
 
@@ -166,14 +167,15 @@ st_debug_kernel() {
 	  KVARIANT=debug "$TOP/scripts/kernel.sh" build; } 2>&1 | tee "$OUT/debug-kernel.log"
 }
 
-# The debug kernel: the suite for its counts and zero checks (the tests see
-# /proc/lockdep and assert no ratio of times), then the rmap exactness
-# tests under the shadow MMU.
+# The debug kernel: the suite's correctness tests, sized for it
+# (scripts/run-debug.sh: counts, zero checks, pin balance, bad input; the
+# tests see /proc/lockdep and assert no ratio of times), then the rmap
+# exactness tests under the shadow MMU.
 st_vmtest_debug() {
 	local rc=0
-	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-suite.sh" || rc=1
+	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-debug.sh" || rc=1
 	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0" \
-		VMTEST_MEM=12G -- "$TOP/scripts/run-suite.sh" -c dirty_log_enable || rc=1
+		-- "$TOP/scripts/run-debug.sh" rmap || rc=1
 	return $rc
 }
 

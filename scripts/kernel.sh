@@ -166,20 +166,23 @@ config() {
 		{ cat "$OBJ/.merge.log" >&2; die "merge_config.sh failed"; }
 	make -s -C "$SRC" O="$OBJ" olddefconfig >/dev/null
 	# merge_config only warns; a requested option that Kconfig dropped
-	# (a typo, a missing dependency) is an error here.
-	local bad=0 line sym want got
+	# (a typo, a missing dependency) is an error here.  A later fragment
+	# overrides an earlier one (configs/debug/ turns KVM_INTEL off).
+	local bad=0 line sym got
+	local -A want=()
 	while read -r line; do
 		case "$line" in
-		CONFIG_*=*) sym=${line%%=*}; want=$line ;;
-		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}; want="# $sym is not set" ;;
-		*) continue ;;
+		CONFIG_*=*) sym=${line%%=*}; want[$sym]=$line ;;
+		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}; want[$sym]="# $sym is not set" ;;
 		esac
+	done < <(cat "${frags[@]}")
+	for sym in "${!want[@]}"; do
 		got=$(grep -E "^($sym=|# $sym is not set)" "$OBJ/.config" || echo "# $sym is not set")
-		if [ "$got" != "$want" ]; then
-			warn "config: asked for '$want', got '$got'"
+		if [ "$got" != "${want[$sym]}" ]; then
+			warn "config: asked for '${want[$sym]}', got '$got'"
 			bad=1
 		fi
-	done < <(cat "${frags[@]}")
+	done
 	[ $bad = 0 ] || die "the kernel config does not match configs/ (see above)"
 	echo "$hash" >"$stamp"
 }

@@ -8,7 +8,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 28
+plan 34
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -51,6 +51,10 @@ BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_DEVICES="virtio:x" "$S/vmtest.sh" 
 grep -q "bad count" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a bad device count"
 BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_CPUS=3 VMTEST_NODES=2 "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "multiple of VMTEST_NODES" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects vCPUs that do not split over nodes"
+BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_STALL=0 "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "VMTEST_STALL" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a zero stall window"
+BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_SLOWDOWN=half "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "VMTEST_SLOWDOWN" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a bad slowdown"
 KVARIANT=nope "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "unknown KVARIANT" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects an unknown KVARIANT"
 
@@ -59,5 +63,11 @@ KVARIANT=nope "$S/kernel.sh" version >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "unknown KVARIANT" "$tmp/e"; is "$rc/$?" "1/0" "kernel.sh rejects an unknown KVARIANT"
 "$S/kernel.sh" frobnicate >/dev/null 2>"$tmp/e"; is $? 1 "kernel.sh rejects an unknown command"
 "$S/deps.sh" --bogus >/dev/null 2>&1; is $? 1 "deps.sh rejects an unknown argument"
+"$S/check-fresh.sh" --bogus >/dev/null 2>&1; is $? 1 "check-fresh.sh rejects an unknown argument"
+"$S/upstream-tests.sh" bogus >/dev/null 2>&1; is $? 1 "upstream-tests.sh rejects an unknown command"
+is "$("$S/upstream-tests.sh" list | grep -c '^mm:\|^kvm:')" "$("$S/upstream-tests.sh" list | wc -l)" \
+	"upstream-tests.sh lists collection:program entries only"
+"$S/check.sh" bogus >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "unknown stage" "$tmp/e"; is "$rc/$?" "1/0" "check.sh rejects an unknown stage"
 
 done_testing
