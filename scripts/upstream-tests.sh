@@ -16,12 +16,14 @@
 #          other failure fails.  No test is run against a clock: the runner
 #          that boots the guest kills it only when its console stays silent.
 #   list   prints the tests, one "collection:name args" per line
-# Environment: KVARIANT (patched), UPSTREAM_KNOWN (the known-failures file).
+# Environment: KVARIANT (patched), UPSTREAM_KNOWN (the known-failures file),
+#   UPSTREAM_DIR (build/upstream), UPSTREAM_NO_SETUP=1 (run without touching
+#   switches or huge pages: the unit tests run fake programs on the host).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 KVARIANT=${KVARIANT:-patched}
-UP=$BUILD/upstream
+UP=${UPSTREAM_DIR:-$BUILD/upstream}
 KNOWN=${UPSTREAM_KNOWN:-$TOP/scripts/upstream-known-failures.txt}
 
 # collection:program [arguments], sized for QEMU TCG.  The order is the run
@@ -116,9 +118,9 @@ run() {
 	done
 	echo "TAP version 13"
 	echo "1..$total"
-	switches_on
+	[ "${UPSTREAM_NO_SETUP:-0}" = 1 ] || switches_on
 	echo "# upstream: kvm.tdp_mmu=$mmu, $(grep -c ^processor /proc/cpuinfo) CPUs, NUMA nodes: $(ls -d /sys/devices/system/node/node* | wc -l)"
-	echo 128 >/proc/sys/vm/nr_hugepages
+	[ "${UPSTREAM_NO_SETUP:-0}" = 1 ] || echo 128 >/proc/sys/vm/nr_hugepages
 	dir=$(mktemp -d /tmp/upstream.XXXXXX)
 	for t in "${TESTS[@]}"; do
 		[ -n "$only" ] && [ "${t%%:*}" != "$only" ] && continue
@@ -174,6 +176,6 @@ case "${1:-}" in
 build) build ;;
 run) shift; run "$@" ;;
 list) printf '%s\n' "${TESTS[@]}" ;;
--h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) die "unknown command '${1:-}' (build, run, list; see --help)" ;;
 esac

@@ -8,7 +8,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 34
+plan 39
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -67,6 +67,18 @@ grep -q "unknown KVARIANT" "$tmp/e"; is "$rc/$?" "1/0" "kernel.sh rejects an unk
 "$S/upstream-tests.sh" bogus >/dev/null 2>&1; is $? 1 "upstream-tests.sh rejects an unknown command"
 is "$("$S/upstream-tests.sh" list | grep -c '^mm:\|^kvm:')" "$("$S/upstream-tests.sh" list | wc -l)" \
 	"upstream-tests.sh lists collection:program entries only"
+# upstream-tests.sh run: known failures become XFAIL, others fail (fake programs)
+mkdir -p "$tmp/up/kvm" "$tmp/up/mm"
+printf '#!/bin/sh\necho "1..3"; echo "ok 1 a"; echo "not ok 2 known one"; echo "not ok 3 other"; exit 1\n' >"$tmp/up/mm/cow"
+printf '#!/bin/sh\necho "1..1"; echo "not ok 1 flaky"; exit 1\n' >"$tmp/up/mm/gup_test"
+chmod +x "$tmp/up/mm/cow" "$tmp/up/mm/gup_test"
+printf '# c\nmm:cow\tknown one\tfail\tbase too\nmm:gup_test\tflaky\tfail\tbase too\n' >"$tmp/known"
+UPSTREAM_DIR=$tmp/up UPSTREAM_KNOWN=$tmp/known UPSTREAM_NO_SETUP=1 "$S/upstream-tests.sh" run mm >"$tmp/up.ktap" 2>&1
+is $? 1 "upstream-tests.sh run fails on an unknown failure"
+grep -q '^# ok 2 known one # XFAIL' "$tmp/up.ktap"; is $? 0 "a listed failure becomes XFAIL"
+grep -q '^not ok 1 mm:cow # exit=1' "$tmp/up.ktap"; is $? 0 "a program with an unlisted failure fails"
+grep -q '^ok 2 mm:gup_test -u # XFAIL' "$tmp/up.ktap"; is $? 0 "a program with only listed failures is XFAIL"
+grep -q '^not ok 5 mm:gup_longterm # not built' "$tmp/up.ktap"; is $? 0 "a program that was not built fails"
 "$S/check.sh" bogus >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "unknown stage" "$tmp/e"; is "$rc/$?" "1/0" "check.sh rejects an unknown stage"
 
