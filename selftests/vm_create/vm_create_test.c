@@ -339,7 +339,8 @@ static void check_skip(const char *label, const char *check, const char *why)
 {
 	char name[64];
 
-	ksft_test_result_skip_named(ktap_name(name, sizeof(name), label, check), "%s\n", why);
+	snprintf(name, sizeof(name), "%s.%s", label, check);
+	ksft_test_result_skip_named(name, "%s\n", why);
 }
 
 static void check_run(struct run *r, int rep)
@@ -592,6 +593,7 @@ static void compare(struct run *legacy, struct run *optimized)
 {
 	int64_t l = median_ns(legacy, VMM_PH_DEVICES), o = median_ns(optimized, VMM_PH_DEVICES);
 	int flr = legacy->res[0].nr_flr;
+	const char *why;
 
 	if (flr < 2 || l <= 0 || o < 0) {
 		ksft_test_result_skip_named("reset_phase_ratio", "needs >= 2 FLR devices (have %d)\n", flr);
@@ -599,8 +601,9 @@ static void compare(struct run *legacy, struct run *optimized)
 	}
 	ksft_print_msg("reset phase: optimized %.3fs, legacy %.3fs (%.2fx, %d FLR devices; want <= %.1fx)\n",
 		       ns_to_s(o), ns_to_s(l), (double)o / l, flr, RESET_RATIO_MAX);
-	if (timing_unreliable())
-		ksft_test_result_skip_named("reset_phase_ratio", "%s\n", timing_unreliable());
+	why = timing_unreliable();
+	if (why)
+		ksft_test_result_skip_named("reset_phase_ratio", "%s\n", why);
 	else
 		ksft_test_result(o <= RESET_RATIO_MAX * l, "reset_phase_ratio\n");
 	ksft_print_msg("total: legacy %.3fs, optimized %.3fs (%.2fx)\n",

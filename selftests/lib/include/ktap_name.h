@@ -34,11 +34,4 @@ void ksft_test_result_skip_named(const char *name, const char *why, ...)
 	va_end(args);
 }
 
-/* "label.what" in a buffer of the caller's: a per-profile test name. */
-static inline const char *ktap_name(char *buf, size_t len, const char *label, const char *what)
-{
-	snprintf(buf, len, "%s.%s", label, what);
-	return buf;
-}
-
 #endif /* SELFTESTS_KTAP_NAME_H */
