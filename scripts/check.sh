@@ -19,12 +19,17 @@
 #   upstream   the kernel's own mm and kvm selftests on the patched kernel,
 #              every switch on, 2 NUMA nodes; failures that the base kernel
 #              has too are listed in scripts/upstream-known-failures.txt
-#   debug-kernel   build KVARIANT=debug (KASAN, lockdep, DEBUG_VM...)
+#   debug-kernel   build KVARIANT=debug (KASAN, lockdep, DEBUG_VM...);
+#              when upstream runs too, the build starts at nice 19 beside
+#              it (its guest leaves a host core idle much of the time, and
+#              asserts no ratio of times) and this stage waits for it;
+#              CHECK_OVERLAP=0 builds it in turn
 #   vmtest-debug   boot it with the suite's correctness tests
 #              (scripts/run-debug.sh: zero checks, pin balance, bad input;
 #              no ratio of times is asserted on a debug kernel), then with
 #              kvm.tdp_mmu=0 for the rmap exactness tests
-# Each stage prints its time.  The closing lines:
+# Each stage prints its time and how busy the host's CPUs were.  The
+# closing lines:
 #   "stages: N ok, N failed, N skipped"
 #   "N passed, N failed, N skipped"
 # The second counts each test once (scripts/ktap-summary.sh --help: the
@@ -52,6 +57,21 @@ ln -sfn "$(basename "$OUT")" "$TOP/results/check/latest"
 declare -A failed
 n=0 nfailed=0 nskipped=0 t_all=$SECONDS
 times=()
+bg_pid="" bg_t0=0
+
+# Host CPU time in use, from /proc/stat: "busy total" in jiffies.
+cpu_sample() {
+	local _cpu user nice sys idle iowait irq softirq steal _rest
+	read -r _cpu user nice sys idle iowait irq softirq steal _rest </proc/stat
+	echo "$((user + nice + sys + irq + softirq + steal)) $((user + nice + sys + idle + iowait + irq + softirq + steal))"
+}
+cpu_busy_pct() {	# "busy0 total0" -> percent of all CPUs busy since then
+	local b0 t0 b1 t1
+	read -r b0 t0 <<<"$1"
+	read -r b1 t1 <<<"$(cpu_sample)"
+	[ $((t1 - t0)) -gt 0 ] || { echo 0; return; }
+	echo $(( (b1 - b0) * 100 / (t1 - t0) ))
+}
 
 # The KTAP files each stage writes (relative to $OUT).
 declare -A KTAPS=(
@@ -88,9 +108,10 @@ run_stage() {
 	shift
 	stage_begin "$name"
 	t0=$SECONDS
+	local cpu0; cpu0=$(cpu_sample)
 	"$@" || rc=$?
 	stage_end "$name"
-	times+=("$name: $((SECONDS - t0))s")
+	times+=("$name: $((SECONDS - t0))s, host CPUs $(cpu_busy_pct "$cpu0")% busy")
 	if [ $rc = 0 ]; then
 		echo "ok $n stage: $name" >>"$OUT/stages.ktap"
 		return
@@ -166,8 +187,33 @@ st_upstream() {
 }
 
 st_debug_kernel() {
+	if [ -n "$bg_pid" ]; then
+		local rc=0
+		echo "debug kernel: building since $(( SECONDS - bg_t0 ))s beside the upstream stage, waiting"
+		wait "$bg_pid" || rc=$?
+		bg_pid=""
+		cat "$OUT/debug-kernel.log"
+		echo "debug kernel: build took $(( SECONDS - bg_t0 ))s in all"
+		return $rc
+	fi
 	{ KVARIANT=debug "$TOP/scripts/kernel.sh" config &&
 	  KVARIANT=debug "$TOP/scripts/kernel.sh" build; } 2>&1 | tee "$OUT/debug-kernel.log"
+}
+
+# Start the debug build in the background, at the lowest priority, when
+# upstream is about to run and debug-kernel comes later.  Only the upstream
+# stage overlaps it: vmtest and vmtest-shadow assert ratios of times and
+# run on a quiet host.
+maybe_start_debug_build() {
+	[ "${CHECK_OVERLAP:-1}" != 0 ] || return 0
+	[[ " ${stages[*]} " == *" debug-kernel "* ]] || return 0
+	[ -z "${failed[tree]:-}" ] || return 0
+	[[ " ${times[*]} " != *" debug-kernel:"* ]] || return 0	# already built
+	bg_t0=$SECONDS
+	( { KVARIANT=debug "$TOP/scripts/kernel.sh" config &&
+	    KVARIANT=debug nice -n 19 "$TOP/scripts/kernel.sh" build; } >"$OUT/debug-kernel.log" 2>&1 ) &
+	bg_pid=$!
+	echo "== debug kernel build started in the background (nice 19, pid $bg_pid)"
 }
 
 # The debug kernel: the suite's correctness tests, sized for it
@@ -190,7 +236,7 @@ for s in "${stages[@]}"; do
 	kernel) run_stage kernel tree -- st_kernel ;;
 	vmtest) run_stage vmtest kernel selftests -- st_vmtest ;;
 	vmtest-shadow) run_stage vmtest-shadow kernel selftests -- st_vmtest_shadow ;;
-	upstream) run_stage upstream kernel selftests -- st_upstream ;;
+	upstream) maybe_start_debug_build; run_stage upstream kernel selftests -- st_upstream ;;
 	debug-kernel) run_stage debug-kernel tree -- st_debug_kernel ;;
 	vmtest-debug) run_stage vmtest-debug debug-kernel selftests -- st_vmtest_debug ;;
 	esac

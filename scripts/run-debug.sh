@@ -7,7 +7,7 @@
 # Usage: scripts/run-debug.sh [rmap]
 #   (default)  prezero zero checks, knobs, counters and the worker (1 GiB
 #              checked per variant); VFIO map/unmap pin and locked_vm
-#              balance, edu DMA, partial unmaps, rlimit; vm_create's checks
+#              balance (64 MiB per case), edu DMA, partial unmaps, rlimit; vm_create's checks
 #              and bad input with 1 GiB of guest RAM
 #   rmap       dirty_log_enable's exactness tests (boot with kvm.tdp_mmu=0)
 # No ratio of times is asserted: the tests see /proc/lockdep.
@@ -20,7 +20,7 @@ if [ "${1:-}" = rmap ]; then
 	RUNS=("dirty_log_enable_test $S/dirty_log_enable/dirty_log_enable_test -s 1G -t counts_exact -t log_is_exact")
 else
 	RUNS=("prezero_test $S/prezero/prezero_test -c 1G -f global -f knobs -f zero_check"
-	      "vfio_dma_map_test $S/vfio/vfio_dma_map_test -f dma_map -f edu_dma -f runs_path -f semantics"
+	      "vfio_dma_map_test $S/vfio/vfio_dma_map_test -s 64M -f dma_map -f edu_dma -f runs_path -f semantics"
 	      "vm_create_test $S/vm_create/vm_create_test -m 1G")
 fi
 
