@@ -5,26 +5,36 @@
 #   - bisectability: the series is applied one patch at a time in its own
 #     worktree (build/linux-bisect) and the kernel is built after each, with
 #     -Werror (x86_64_defconfig sets CONFIG_WERROR), so no patch breaks the
-#     build or adds a warning.
+#     build or adds a warning;
+#   - 32-bit and FLATMEM: after each patch, the directories the series
+#     touches (mm/, drivers/vfio/, arch/x86/kvm/, virt/kvm/) are compiled
+#     for i386 (i386_defconfig: FLATMEM, HIGHMEM) with VFIO as modules,
+#     the series' options and KUnit tests on, -Werror, in build/obj-i386.
+#     (arm64 is not built: no cross compiler is installed by make deps.)
 #
-# Usage: scripts/check-patches.sh [--no-build]
+# Usage: scripts/check-patches.sh [--no-build | --only x86_64|i386]
+#   PATCHES=DIR checks the series in DIR (DIR/series) instead of patches/,
+#   e.g. an earlier version, to show a check failing on it.
 # Exit status: 1 if any check failed.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-build=1
+build=1 arches="x86_64 i386"
 case "${1:-}" in
 --no-build) build=0 ;;
--h|--help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+--only)
+	case "${2:-}" in x86_64|i386) arches=$2 ;; *) die "--only x86_64 or --only i386" ;; esac ;;
+-h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 "") ;;
 *) die "unknown argument '$1'" ;;
 esac
 
 "$TOP/scripts/kernel.sh" prepare >&2 || die "cannot prepare the kernel tree"
 SRC=$(ksrc_dir patched)
-mapfile -t patches < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/patches/series")
+PATCHES=${PATCHES:-$TOP/patches}
+mapfile -t patches < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHES/series")
 total=${#patches[@]}
-[ $build = 1 ] && total=$((total * 2))
+[ $build = 1 ] && total=$((total * (1 + $(wc -w <<<"$arches"))))
 echo "TAP version 13"
 echo "1..$total"
 [ ${#patches[@]} -gt 0 ] || { echo "# patches/series is empty"; exit 0; }
@@ -33,7 +43,7 @@ n=0 fail=0
 for p in "${patches[@]}"; do
 	n=$((n + 1))
 	# /usr/bin first: spdxcheck.py needs Debian's python3 with python3-ply.
-	out=$(PATH=/usr/bin:$PATH perl "$SRC/scripts/checkpatch.pl" --strict -q --root="$SRC" "$TOP/patches/$p" 2>&1)
+	out=$(PATH=/usr/bin:$PATH perl "$SRC/scripts/checkpatch.pl" --strict -q --root="$SRC" "$PATCHES/$p" 2>&1)
 	rc=$?
 	if [ $rc = 0 ] && ! grep -qE '^(ERROR|WARNING|CHECK)' <<<"$out"; then
 		echo "ok $n checkpatch --strict: $p"
@@ -58,24 +68,72 @@ mkdir -p "$OBJ"
 cp "$(kobj_dir patched)/.config" "$OBJ/.config" 2>/dev/null ||
 	{ KVARIANT=patched "$TOP/scripts/kernel.sh" config >&2 && cp "$(kobj_dir patched)/.config" "$OBJ/.config"; }
 export CCACHE_NOHASHDIR=1 CCACHE_BASEDIR=$BUILD
+
+# i386: FLATMEM, HIGHMEM, 32-bit dma_addr_t and longs; VFIO and KVM as
+# modules; what the series adds (Kconfig drops what a patch has not added
+# yet, so the same fragment serves every step).
+OBJ32=$BUILD/obj-i386
+I386_DIRS="mm/ drivers/vfio/ arch/x86/kvm/ virt/kvm/"
+i386_config() {
+	make -s -C "$BISECT" O="$OBJ32" ARCH=i386 i386_defconfig >/dev/null &&
+	cat >>"$OBJ32/.config" <<-EOF &&
+	CONFIG_WERROR=y
+	CONFIG_MODULES=y
+	CONFIG_IOMMU_SUPPORT=y
+	CONFIG_INTEL_IOMMU=y
+	CONFIG_VFIO=m
+	CONFIG_VFIO_CONTAINER=y
+	CONFIG_VFIO_PCI=m
+	CONFIG_IOMMUFD=m
+	CONFIG_VIRTUALIZATION=y
+	CONFIG_KVM=m
+	CONFIG_KVM_AMD=m
+	CONFIG_KVM_INTEL=m
+	CONFIG_TRANSPARENT_HUGEPAGE=y
+	CONFIG_HUGETLBFS=y
+	CONFIG_KUNIT=y
+	CONFIG_PAGE_PREZERO=y
+	CONFIG_VFIO_IOMMU_TYPE1_KUNIT_TEST=y
+	EOF
+	make -s -C "$BISECT" O="$OBJ32" ARCH=i386 olddefconfig >/dev/null
+}
+
 for p in "${patches[@]}"; do
 	n=$((n + 1))
-	if ! git -C "$BISECT" -c user.name=check -c user.email=check@localhost am -q "$TOP/patches/$p" >&2; then
+	if ! git -C "$BISECT" -c user.name=check -c user.email=check@localhost am -q "$PATCHES/$p" >&2; then
 		git -C "$BISECT" am --abort >/dev/null 2>&1
 		echo "not ok $n build after: $p # does not apply"
 		fail=1
 		break
 	fi
-	t0=$SECONDS
-	make -s -C "$BISECT" O="$OBJ" olddefconfig >/dev/null &&
-	make -s -C "$BISECT" O="$OBJ" -j"$(nproc)" CC="ccache gcc" bzImage >"$OBJ/build.log" 2>&1
-	rc=$?
-	if [ $rc = 0 ] && ! grep -qiE 'warning:' "$OBJ/build.log"; then
-		echo "ok $n build after: $p # $((SECONDS - t0))s"
-	else
-		grep -iE 'warning:|error:' "$OBJ/build.log" | head -20 | sed 's/^/# /'
-		echo "not ok $n build after: $p"
-		fail=1
+	if [[ " $arches " == *" x86_64 "* ]]; then
+		t0=$SECONDS
+		make -s -C "$BISECT" O="$OBJ" olddefconfig >/dev/null &&
+		make -s -C "$BISECT" O="$OBJ" -j"$(nproc)" CC="ccache gcc" bzImage >"$OBJ/build.log" 2>&1
+		rc=$?
+		if [ $rc = 0 ] && ! grep -qiE 'warning:' "$OBJ/build.log"; then
+			echo "ok $n build after: $p # $((SECONDS - t0))s"
+		else
+			grep -iE 'warning:|error:' "$OBJ/build.log" | head -20 | sed 's/^/# /'
+			echo "not ok $n build after: $p"
+			fail=1
+		fi
+		[[ " $arches " == *" i386 "* ]] && n=$((n + 1))
+	fi
+	if [[ " $arches " == *" i386 "* ]]; then
+		t0=$SECONDS
+		mkdir -p "$OBJ32"
+		# shellcheck disable=SC2086 # I386_DIRS is a list of make targets
+		{ i386_config &&
+		  make -s -C "$BISECT" O="$OBJ32" ARCH=i386 -j"$(nproc)" CC="ccache gcc" $I386_DIRS; } >"$OBJ32/build.log" 2>&1
+		rc=$?
+		if [ $rc = 0 ] && ! grep -qiE 'warning:' "$OBJ32/build.log"; then
+			echo "ok $n i386 build after: $p # $I386_DIRS, $((SECONDS - t0))s"
+		else
+			grep -iE 'warning:|error:' "$OBJ32/build.log" | head -20 | sed 's/^/# /'
+			echo "not ok $n i386 build after: $p"
+			fail=1
+		fi
 	fi
 done
 exit $fail

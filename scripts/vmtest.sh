@@ -21,6 +21,10 @@
 #                                  sparse memfd (a GPU-like large BAR)
 #                                            [edu virtio:2 ivshmem:1G]
 #   VMTEST_APPEND   extra guest kernel command line, e.g. kvm.tdp_mmu=0
+#   VMTEST_KERNEL   boot this bzImage instead of KVARIANT's (e.g. a saved
+#                   build of an earlier series, to show a test failing on
+#                   it); its version line is read from kernel.version
+#                   next to it, if there is one
 #   VMTEST_CMD      command to run (same as COMMAND)
 #   VMTEST_STALL    seconds the guest may stay silent (no console output)
 #                   before it is killed as hung: the guard waits on
@@ -50,12 +54,14 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-case "${1:-}" in -h|--help) sed -n '3,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '3,53p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 KVARIANT=${KVARIANT:-patched}
 kvariant_check "$KVARIANT"
 OBJ=$(kobj_dir "$KVARIANT")
-KERNEL=$OBJ/arch/x86/boot/bzImage
+KERNEL=${VMTEST_KERNEL:-$OBJ/arch/x86/boot/bzImage}
+KVERSION_FILE=$OBJ/kernel.version
+[ -z "${VMTEST_KERNEL:-}" ] || KVERSION_FILE=$(dirname "$VMTEST_KERNEL")/kernel.version
 MEM=${VMTEST_MEM:-8G}
 CPUS=${VMTEST_CPUS:-2}
 NODES=${VMTEST_NODES:-1}
@@ -138,7 +144,7 @@ fi
 {
 	printf 'export VMTEST_ROLES=%q\n' "${roles[*]}"
 	printf 'export KVARIANT=%q\n' "$KVARIANT"
-	printf 'export VMTEST_KERNEL_VERSION=%q\n' "$(cat "$OBJ/kernel.version" 2>/dev/null || echo unknown)"
+	printf 'export VMTEST_KERNEL_VERSION=%q\n' "$(cat "$KVERSION_FILE" 2>/dev/null || echo unknown)"
 	printf 'export VMTEST_TOP=%q\n' "$TOP"
 	for v in ${VMTEST_ENV:-}; do
 		[[ $v =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "VMTEST_ENV: '$v' is not a variable name"

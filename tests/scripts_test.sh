@@ -79,6 +79,15 @@ grep -q '^# ok 2 known one # XFAIL' "$tmp/up.ktap"; is $? 0 "a listed failure be
 grep -q '^not ok 1 mm:cow # exit=1' "$tmp/up.ktap"; is $? 0 "a program with an unlisted failure fails"
 grep -q '^ok 2 mm:gup_test -u # XFAIL' "$tmp/up.ktap"; is $? 0 "a program with only listed failures is XFAIL"
 grep -q '^not ok 5 mm:gup_longterm # not built' "$tmp/up.ktap"; is $? 0 "a program that was not built fails"
+# ---- selftests/kunit: debugfs KUnit results -> flat KTAP
+K=$T/../selftests/kunit/kunit_results.sh
+KUNIT_DIR=$T/fixtures/kunit "$K" >"$tmp/ku" 2>&1; is $? 1 "kunit_results fails when a case failed"
+grep -q '^ok 1 vfio_iommu_type1.vpfn_count_two_in_one_page$' "$tmp/ku"; is $? 0 "kunit_results names a case <suite>.<case>"
+grep -q '^not ok 2 vfio_iommu_type1.vpfn_count_bounded$' "$tmp/ku"; is $? 0 "kunit_results reports a failed case"
+grep -q '^ok 3 vfio_iommu_type1.vpfn_count_empty # SKIP why$' "$tmp/ku"; is $? 0 "kunit_results keeps a case's SKIP"
+is "$("$S/ktap-summary.sh" "$tmp/ku")" "1 passed, 1 failed, 1 skipped" "kunit_results counts each case once"
+KUNIT_DIR=$tmp/nokunit "$K" >/dev/null 2>&1; is $? 4 "kunit_results skips without KUnit"
+"$K" --help | grep -q "Usage"; is $? 0 "kunit_results --help"
 "$S/check.sh" bogus >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "unknown stage" "$tmp/e"; is "$rc/$?" "1/0" "check.sh rejects an unknown stage"
 

@@ -41,12 +41,15 @@
  * Needs root, a device bound to vfio-pci, and for hugetlb a pool it can grow.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -55,6 +58,7 @@
 #include "vfio_dev.h"
 #include "edu.h"
 #include "hostmem.h"
+#include "kprobe_count.h"
 #include "phase.h"
 #include "prezero.h"
 #include "suite_main.h"
@@ -696,6 +700,332 @@ TEST_F_TIMEOUT(runs_path, rlimit_enforced, 300)
 	pin_acct_read(&b);
 	EXPECT_EQ(0, pin_acct_net(&a, &b));
 	EXPECT_EQ(a.locked_kb, b.locked_kb);
+}
+
+/*
+ * Map with one pin_runs setting, unmap with the other: both paths must
+ * leave the same state (one pin per page, the same locked_vm), so either
+ * may undo the other.
+ */
+TEST_F_TIMEOUT(runs_path, unmap_with_other_path, 300)
+{
+	struct dma_env *e = &self->e;
+	struct pin_acct a, b, c;
+
+	hostmem_populate(&e->mem);
+	pin_acct_read(&a);
+	vfio_dma_map(e->iommu, e->mem.addr, e->iova, map_size);
+	pin_acct_read(&b);
+	ASSERT_LE(0, vfio_type1_set_pin_runs(!variant->pin_runs));
+	vfio_dma_unmap(e->iommu, e->iova, map_size);
+	pin_acct_read(&c);
+	ksft_print_msg("mapped with pin_runs=%d, unmapped with %d: %ld pages pinned, %ld left; VmLck +%lu kB, then %+ld kB\n",
+		       variant->pin_runs, !variant->pin_runs, pin_acct_net(&a, &b),
+		       pin_acct_net(&a, &c), b.locked_kb - a.locked_kb,
+		       (long)(c.locked_kb - a.locked_kb));
+	EXPECT_EQ((int64_t)(map_size / PAGE_4K), pin_acct_net(&a, &b));
+	EXPECT_EQ(map_size >> 10, b.locked_kb - a.locked_kb);
+	EXPECT_EQ(0, pin_acct_net(&a, &c));
+	EXPECT_EQ(a.locked_kb, c.locked_kb);
+}
+
+/*
+ * Fault injection: fail the 1st, 2nd, ... allocation a MAP_DMA makes
+ * (/proc/thread-self/fail-nth, with failslab and fail_page_alloc set to
+ * fail any allocation of this task, as iommufd's fail_nth selftest does),
+ * on fresh unpopulated THP memory each time, until a map makes fewer
+ * allocations than the one asked to fail.  Each failure must return a clean
+ * error or be absorbed (a THP falls back to small pages), leave no page
+ * pinned, VmLck unchanged and the IOVA free; no WARN (the runner's log
+ * check).
+ */
+#define FAIL_NTH_SIZE	(8UL << 20)
+#define FAIL_NTH_MAX	4000
+
+static const char *const fail_nth_knobs[][2] = {
+	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/failslab/verbose", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+};
+
+/*
+ * The fail-nth file stays open: opening it allocates, and would use up the
+ * count.  Reading and writing it do not allocate.
+ */
+static int fail_nth_set(int fd, unsigned int nth)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%u", nth);
+
+	return pwrite(fd, buf, n, 0) == n ? 0 : -errno;
+}
+
+static int fail_nth_get(int fd, unsigned int *nth)
+{
+	char buf[16] = "";
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
+		return -errno;
+	*nth = strtoul(buf, NULL, 10);
+	return 0;
+}
+
+TEST_F_TIMEOUT(runs_path, fail_nth, 1800)
+{
+	struct dma_env *e = &self->e;
+	unsigned int nth, left = 0, failed = 0, absorbed = 0;
+	struct pin_acct a, b;
+	struct hostmem mem;
+	int fd, r;
+
+	fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (fd < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)");
+	for (size_t i = 0; i < ARRAY_SIZE(fail_nth_knobs); i++) {
+		r = sys_write_str(fail_nth_knobs[i][0], fail_nth_knobs[i][1]);
+		if (r)
+			SKIP(return, "%s: %s (CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, debugfs)",
+			     fail_nth_knobs[i][0], strerror(-r));
+	}
+
+	for (nth = 1; nth <= FAIL_NTH_MAX; nth++) {
+		hostmem_alloc(&mem, VM_MEM_SRC_ANONYMOUS_THP, FAIL_NTH_SIZE);
+		pin_acct_read(&a);
+		ASSERT_EQ(0, fail_nth_set(fd, nth));
+		r = __vfio_dma_map(e->iommu, mem.addr, e->iova, FAIL_NTH_SIZE);
+		ASSERT_EQ(0, fail_nth_get(fd, &left));
+		ASSERT_EQ(0, fail_nth_set(fd, 0));
+		if (r) {
+			EXPECT_TRUE(r == -ENOMEM || r == -EFAULT)
+				TH_LOG("failing allocation %u: MAP_DMA returned %d", nth, r);
+			failed++;
+		} else {
+			vfio_dma_unmap(e->iommu, e->iova, FAIL_NTH_SIZE);
+			if (!left)
+				absorbed++;
+		}
+		pin_acct_read(&b);
+		ASSERT_EQ(0, pin_acct_net(&a, &b))
+			TH_LOG("failing allocation %u (map: %d) left pages pinned", nth, r);
+		ASSERT_EQ(a.locked_kb, b.locked_kb)
+			TH_LOG("failing allocation %u (map: %d) changed VmLck", nth, r);
+		hostmem_free(&mem);
+		/* The nth allocation never came: every one was failed once. */
+		if (left)
+			break;
+	}
+	close(fd);
+	ksft_print_msg("pin_runs=%d: MAP_DMA of %lu MiB made %u allocations; failing each: %u maps failed cleanly, %u absorbed the failure\n",
+		       variant->pin_runs, FAIL_NTH_SIZE >> 20, nth - 1, failed, absorbed);
+	ASSERT_LT(nth, FAIL_NTH_MAX) TH_LOG("more than %u allocations in one MAP_DMA", FAIL_NTH_MAX);
+	EXPECT_EQ(0, r) TH_LOG("MAP_DMA with no failure left to inject: %d", r);
+}
+
+/* ---- hostile callers: RLIMIT_MEMLOCK and mmap_lock holds ----------------- */
+
+/*
+ * What VFIO type1 may pin or fault in one mmap_lock hold on the runs path
+ * (VFIO_PIN_RUNS_HOLD_PAGES in patches/0005): 32 MiB.  The old path holds
+ * the lock for 512 pages (2 MiB).
+ */
+#define HOLD_BYTES	(32UL << 20)
+#define HOSTILE_LIMIT	(64UL << 20)
+#define HOSTILE_SIZE	(4UL << 30)
+
+FIXTURE(hostile) {
+	struct vfio_iommu *iommu;
+	struct vfio_pci_dev *dev;
+	void *mem;
+	size_t leaf;		/* what one fault populates: 2 MiB or 1 GiB */
+	uint64_t iova;
+	unsigned long hugetlb_saved;
+	bool hugetlb_grown;
+	int saved;
+};
+
+FIXTURE_VARIANT(hostile) {
+	bool hugetlb_1g;
+	bool pin_runs;
+};
+
+FIXTURE_VARIANT_ADD(hostile, thp_old) { .pin_runs = false };
+FIXTURE_VARIANT_ADD(hostile, thp_new) { .pin_runs = true };
+FIXTURE_VARIANT_ADD(hostile, hugetlb1g_old) { .hugetlb_1g = true, .pin_runs = false };
+FIXTURE_VARIANT_ADD(hostile, hugetlb1g_new) { .hugetlb_1g = true, .pin_runs = true };
+
+FIXTURE_SETUP(hostile)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	const char *why;
+	int r;
+
+	self->mem = MAP_FAILED;
+	self->saved = -1;
+	if (runs_knob_setup(_metadata, &self->saved))
+		return;
+	why = vfio_iommu_mode_unavailable(VFIO_MODE_TYPE1V2, bdfs[0]);
+	if (why)
+		SKIP(return, "type1v2: %s", why);
+	if (variant->hugetlb_1g) {
+		/* Two pool pages: a map that does not stop faults both. */
+		r = hugetlb_pool_ensure(SZ_1G, 2, &self->hugetlb_saved);
+		if (r)
+			SKIP(return, "no hugetlb pool of 2 x 1 GiB pages: %s", strerror(-r));
+		self->hugetlb_grown = true;
+		flags |= MAP_HUGETLB | (30 << MAP_HUGE_SHIFT);
+		self->leaf = SZ_1G;
+	} else {
+		self->leaf = SZ_2M;
+	}
+	/* Unpopulated: every page pinned is faulted (and zeroed) by the map. */
+	self->mem = mmap(NULL, HOSTILE_SIZE, PROT_READ | PROT_WRITE, flags, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem) TH_LOG("mmap of %lu GiB: %s", HOSTILE_SIZE >> 30,
+						strerror(errno));
+	if (!variant->hugetlb_1g)
+		ASSERT_EQ(0, madvise(self->mem, HOSTILE_SIZE, MADV_HUGEPAGE));
+	self->iommu = vfio_iommu_init(VFIO_MODE_TYPE1V2);
+	self->dev = vfio_pci_open(self->iommu, bdfs[0]);
+	self->iova = vfio_iommu_iova_base(self->iommu, 1ULL << 32, HOSTILE_SIZE + SZ_1G);
+	ASSERT_NE(UINT64_MAX, self->iova);
+	self->iova = (self->iova + SZ_1G - 1) & ~(SZ_1G - 1);
+	ASSERT_LE(0, vfio_type1_set_pin_runs(variant->pin_runs));
+}
+
+FIXTURE_TEARDOWN(hostile)
+{
+	if (self->mem != MAP_FAILED)
+		munmap(self->mem, HOSTILE_SIZE);
+	if (self->dev)
+		vfio_pci_close(self->dev);
+	if (self->iommu)
+		vfio_iommu_cleanup(self->iommu);
+	if (self->hugetlb_grown)
+		hugetlb_pool_restore(SZ_1G, self->hugetlb_saved);
+	if (self->saved >= 0)
+		vfio_type1_set_pin_runs(self->saved);
+}
+
+/* kB of this process's memory that is populated: anonymous and hugetlb. */
+static uint64_t populated_kb(void)
+{
+	uint64_t anon = 0, huge = 0;
+
+	proc_status_kb("RssAnon", &anon);
+	proc_status_kb("HugetlbPages", &huge);
+	return anon + huge;
+}
+
+/*
+ * Without CAP_IPC_LOCK and with a 64 MiB RLIMIT_MEMLOCK, a MAP_DMA of 4 GiB
+ * of unpopulated memory must fail with ENOMEM having pinned at most the
+ * limit and one hold's worth of pages, faulted at most that plus one leaf
+ * (a THP, or the 1 GiB page a fault of hugetlb memory always populates
+ * whole), and left nothing pinned or charged.
+ */
+TEST_F_TIMEOUT(hostile, enomem_bounded, 600)
+{
+	struct rlimit rl;
+	uint64_t kb0, kb1, pinned_pages;
+	struct pin_acct a, b;
+	int r;
+
+	pin_acct_read(&a);
+	rl.rlim_cur = rl.rlim_max = HOSTILE_LIMIT + (a.locked_kb << 10);
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	drop_cap_ipc_lock(_metadata);
+
+	kb0 = populated_kb();
+	r = __vfio_dma_map(self->iommu, self->mem, self->iova, HOSTILE_SIZE);
+	kb1 = populated_kb();
+	pin_acct_read(&b);
+	pinned_pages = b.acquired - a.acquired;
+	ksft_print_msg("pin_runs=%d, %s: MAP_DMA of %lu GiB with a %lu MiB limit: %d, %lu pages pinned (limit %lu + hold %lu), %lu MiB faulted in\n",
+		       variant->pin_runs, variant->hugetlb_1g ? "hugetlb 1G" : "THP",
+		       HOSTILE_SIZE >> 30, HOSTILE_LIMIT >> 20, r, pinned_pages,
+		       HOSTILE_LIMIT / PAGE_4K, HOLD_BYTES / PAGE_4K, (kb1 - kb0) >> 10);
+	EXPECT_EQ(-ENOMEM, r);
+	EXPECT_GE((HOSTILE_LIMIT + HOLD_BYTES) / PAGE_4K, pinned_pages)
+		TH_LOG("pinned past the limit before checking it");
+	EXPECT_GE((HOSTILE_LIMIT + HOLD_BYTES + self->leaf) >> 10, kb1 - kb0)
+		TH_LOG("faulted in past the limit before checking it");
+	EXPECT_EQ(0, pin_acct_net(&a, &b)) TH_LOG("pages left pinned by the failed map");
+	EXPECT_EQ(a.locked_kb, b.locked_kb) TH_LOG("VmLck changed by the failed map");
+}
+
+struct mprotect_loop {
+	void *page;
+	volatile bool stop;
+	uint64_t calls;
+	int64_t max_ns;
+};
+
+static void *mprotect_loop(void *arg)
+{
+	struct mprotect_loop *m = arg;
+
+	while (!m->stop) {
+		struct phase_clock clk;
+		int64_t ns;
+
+		phase_start(&clk);
+		mprotect(m->page, PAGE_4K, (m->calls & 1) ? PROT_READ | PROT_WRITE : PROT_READ);
+		ns = phase_stop(&clk).wall_ns;
+		if (ns > m->max_ns)
+			m->max_ns = ns;
+		m->calls++;
+	}
+	return NULL;
+}
+
+/*
+ * The pages pinned per mmap_lock hold are bounded: mapping 1 GiB of
+ * unpopulated memory takes at least 1 GiB / HOLD_BYTES calls of
+ * pin_user_pages_remote_runs() (one per hold: VFIO drops the lock between
+ * them), and a thread calling mprotect() meanwhile (mmap_write_lock) waits
+ * at most a quarter of the map's time.  Not with 1 GiB hugetlb pages: any
+ * fault of one (GUP's or the CPU's) zeroes the whole GiB under the lock, so
+ * there one hold lasts a leaf's fault whatever VFIO asks for; the wait is
+ * reported, only the count is asserted.
+ */
+TEST_F_TIMEOUT(hostile, lock_hold_bounded, 600)
+{
+	const uint64_t size = SZ_1G;
+	struct mprotect_loop m = { 0 };
+	struct kprobe_count k;
+	struct phase_clock clk;
+	int64_t map_ns;
+	uint64_t calls = 0;
+	pthread_t t;
+	int r;
+
+	if (!variant->pin_runs)
+		SKIP(return, "the old path pins 512 pages per hold");
+	r = kprobe_count_start(&k, "pin_user_pages_remote_runs");
+	if (r)
+		SKIP(return, "no kprobe on pin_user_pages_remote_runs: %s", strerror(-r));
+	m.page = mmap(NULL, PAGE_4K, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m.page);
+	ASSERT_EQ(0, pthread_create(&t, NULL, mprotect_loop, &m));
+	phase_start(&clk);
+	vfio_dma_map(self->iommu, self->mem, self->iova, size);
+	map_ns = phase_stop(&clk).wall_ns;
+	m.stop = true;
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, kprobe_count_read(&k, &calls));
+	kprobe_count_stop(&k);
+	vfio_dma_unmap(self->iommu, self->iova, size);
+	munmap(m.page, PAGE_4K);
+	ksft_print_msg("%s: map of 1 GiB unpopulated took %.3fs in %lu holds (bound: >= %lu); mprotect meanwhile: %lu calls, longest wait %.3fs\n",
+		       variant->hugetlb_1g ? "hugetlb 1G" : "THP", map_ns / 1e9, calls,
+		       size / HOLD_BYTES, m.calls, m.max_ns / 1e9);
+	EXPECT_LE(size / HOLD_BYTES, calls) TH_LOG("more than %lu MiB pinned per mmap_lock hold",
+						    HOLD_BYTES >> 20);
+	if (self->leaf < HOLD_BYTES && timing_asserted())
+		EXPECT_LE(m.max_ns, map_ns / 4) TH_LOG("mprotect() waited %.3fs of a %.3fs map",
+						       m.max_ns / 1e9, map_ns / 1e9);
 }
 
 /* Documented type1 behaviour for partial unmaps and overlapping maps. */
