@@ -658,6 +658,83 @@ TEST_F_TIMEOUT(runs_path, edu_mid_folio, 300)
 		       variant->pin_runs, n, len >> 10);
 }
 
+/*
+ * A BAR mapped through its mmap (a VM_PFNMAP: the PFNMAP leaf path), from
+ * an offset inside a leaf entry: the edu device reads, through the IOVAs,
+ * what the CPU wrote into the BAR at sampled offsets, and what it writes
+ * through them the CPU reads back from the BAR.  Proves IOVA -> pfn, not
+ * only that the map was fast.  Both devices are in this test's container.
+ */
+TEST_F_TIMEOUT(runs_path, bar_reaches_pfns, 300)
+{
+	const uint64_t head = SZ_2M + 3 * PAGE_4K;
+	uint64_t size, len, offs[16], n = 0, scratch_iova;
+	struct dma_env *e = &self->e;
+	struct vfio_pci_dev *bardev;
+	struct hostmem scratch;
+	struct pin_acct a, b;
+	const char *bdf = NULL;
+	uint64_t *expect;
+	uint8_t *bar;
+	int idx;
+	long bad;
+
+	if (!edu_is(e->dev))
+		SKIP(return, "%s is %04x:%04x, not edu (1234:11e8)", e->dev->bdf,
+		     e->dev->vendor_id, e->dev->device_id);
+	if (largest_bar(&bdf, &idx, &size) || size < 8 * SZ_2M)
+		SKIP(return, "no device with a memory BAR of at least 16 MiB");
+	if (!strcmp(bdf, e->dev->bdf))
+		SKIP(return, "the largest BAR is the edu device's own");
+	len = (size > SZ_1G ? SZ_1G : size) - head - 5 * PAGE_4K;
+
+	bardev = vfio_pci_open(e->iommu, bdf);
+	bar = vfio_pci_bar_map(bardev, idx);
+	expect = malloc(PAGE_4K);
+	ASSERT_NE(NULL, expect);
+	/* The ends, both sides of a 2 MiB boundary of the BAR, random pages. */
+	offs[n++] = 0;
+	offs[n++] = len - PAGE_4K;
+	offs[n++] = 2 * SZ_2M - head - PAGE_4K;
+	offs[n++] = 2 * SZ_2M - head;
+	while (n < 12)
+		offs[n++] = (random() % (len / PAGE_4K)) * PAGE_4K;
+	for (uint64_t i = 0; i < n; i++)
+		fill_page((uint64_t *)(bar + head + offs[i]), offs[i], 0);
+
+	pin_acct_read(&a);
+	vfio_dma_map(e->iommu, bar + head, e->iova, len);
+	edu_init(e->dev);
+	hostmem_alloc(&scratch, VM_MEM_SRC_ANONYMOUS, PAGE_4K);
+	scratch_iova = e->iova + map_size + SZ_1G;
+	vfio_dma_map(e->iommu, scratch.addr, scratch_iova, PAGE_4K);
+	for (uint64_t i = 0; i < n; i++) {
+		memset(scratch.addr, 0, PAGE_4K);
+		ASSERT_EQ(0, edu_copy(e->dev, e->iova + offs[i], scratch_iova, PAGE_4K));
+		fill_page(expect, offs[i], 0);
+		bad = first_mismatch(expect, scratch.addr);
+		ASSERT_EQ(-1, bad) TH_LOG("device read of BAR offset 0x%lx (IOVA 0x%lx) differs at byte %ld",
+					  head + offs[i], e->iova + offs[i], bad);
+		fill_page(scratch.addr, offs[i], 1);
+		ASSERT_EQ(0, edu_copy(e->dev, scratch_iova, e->iova + offs[i], PAGE_4K));
+		fill_page(expect, offs[i], 1);
+		bad = first_mismatch(expect, (uint64_t *)(bar + head + offs[i]));
+		ASSERT_EQ(-1, bad) TH_LOG("device write to BAR offset 0x%lx (IOVA 0x%lx) differs at byte %ld",
+					  head + offs[i], e->iova + offs[i], bad);
+	}
+	vfio_dma_unmap(e->iommu, e->iova, len);
+	vfio_dma_unmap(e->iommu, scratch_iova, PAGE_4K);
+	pin_acct_read(&b);
+	EXPECT_EQ(0, pin_acct_net(&a, &b)) TH_LOG("a PFNMAP map pinned pages");
+	EXPECT_EQ(a.locked_kb, b.locked_kb) TH_LOG("a PFNMAP map changed VmLck");
+	hostmem_free(&scratch);
+	free(expect);
+	vfio_pci_bar_unmap(bardev, idx);
+	vfio_pci_close(bardev);
+	ksft_print_msg("pin_runs=%d: BAR%d of %s from offset 0x%lx, %lu MiB: %lu pages read and written by edu through their IOVAs\n",
+		       variant->pin_runs, idx, bdf, head, len >> 20, n);
+}
+
 /* RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
 static void drop_cap_ipc_lock(struct __test_metadata *_metadata)
 {
