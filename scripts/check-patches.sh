@@ -123,10 +123,12 @@ for p in "${patches[@]}"; do
 	if [[ " $arches " == *" i386 "* ]]; then
 		t0=$SECONDS
 		mkdir -p "$OBJ32"
+		# (Kconfig's "override" notes go to config.log, not build.log.)
 		# shellcheck disable=SC2086 # I386_DIRS is a list of make targets
-		{ i386_config &&
-		  make -s -C "$BISECT" O="$OBJ32" ARCH=i386 -j"$(nproc)" CC="ccache gcc" $I386_DIRS; } >"$OBJ32/build.log" 2>&1
+		i386_config >"$OBJ32/config.log" 2>&1 &&
+		make -s -C "$BISECT" O="$OBJ32" ARCH=i386 -j"$(nproc)" CC="ccache gcc" $I386_DIRS >"$OBJ32/build.log" 2>&1
 		rc=$?
+		[ -s "$OBJ32/build.log" ] || [ $rc = 0 ] || tail -5 "$OBJ32/config.log" >"$OBJ32/build.log"
 		if [ $rc = 0 ] && ! grep -qiE 'warning:' "$OBJ32/build.log"; then
 			echo "ok $n i386 build after: $p # $I386_DIRS, $((SECONDS - t0))s"
 		else
