@@ -176,9 +176,10 @@ st_vmtest() {
 
 # Shadow MMU (rmaps): our dirty_log_enable collection and the kernel's kvm
 # tests.  12G: dirty_log_enable's 8 GiB sparse slot must fit under the
-# guest's heuristic overcommit (the larger the slot, the clearer the walk).
+# guest's heuristic overcommit (the larger the slot, the clearer the walk);
+# two 1 GiB pages reserved at boot for its rmap.hugetlb_1g cases (1G sptes).
 st_vmtest_shadow() {
-	boot vmtest-shadow VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0" VMTEST_MEM=12G -- \
+	boot vmtest-shadow VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0 hugepagesz=1G hugepages=2" VMTEST_MEM=12G -- \
 		"rc=0; $TOP/scripts/run-suite.sh -c dirty_log_enable || rc=1;
 		 $TOP/scripts/upstream-tests.sh run kvm || rc=1; exit \$rc"
 }
@@ -227,7 +228,7 @@ maybe_start_debug_build() {
 st_vmtest_debug() {
 	local rc=0
 	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-debug.sh" || rc=1
-	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0" \
+	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0 hugepagesz=1G hugepages=2" \
 		-- "$TOP/scripts/run-debug.sh" rmap || rc=1
 	return $rc
 }

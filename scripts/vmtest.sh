@@ -179,7 +179,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	-kernel "$KERNEL" -append "$append")
 
 {
-	echo "kernel: $(cat "$OBJ/kernel.version" 2>/dev/null || echo unknown)"
+	echo "kernel: $(cat "$KVERSION_FILE" 2>/dev/null || echo unknown) ($KERNEL)"
 	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg"
 	echo "host: $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -r)"
 	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'"
