@@ -40,7 +40,7 @@ for s in "${suites[@]}"; do
 	done < <(sed -nE 's/^    (not ok|ok) [0-9]+ /\1 /p' "$f" | sed 's/^not ok/not_ok/')
 	echo "# $s: $(grep -E '^    ok ' "$f" | grep -cv '# SKIP') passed," \
 	     "$(grep -cE '^    not ok ' "$f") failed, $(grep -E '^    ok ' "$f" | grep -c '# SKIP') skipped"
-	grep -E '^        # ' "$f" | sed 's/^ */# /'
+	grep -E '^ +# ' "$f" | grep -v '# Subtest:' | sed 's/^ */# /'
 done
 
 echo "1..${#results[@]}"
