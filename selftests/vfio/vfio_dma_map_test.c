@@ -1006,6 +1006,8 @@ TEST_F_TIMEOUT(hostile, enomem_bounded, 600)
 {
 	struct rlimit rl;
 	uint64_t kb0, kb1, pinned_pages;
+	struct phase_clock clk;
+	struct phase_time t;
 	struct pin_acct a, b;
 	int r;
 
@@ -1015,14 +1017,17 @@ TEST_F_TIMEOUT(hostile, enomem_bounded, 600)
 	drop_cap_ipc_lock(_metadata);
 
 	kb0 = populated_kb();
+	phase_start(&clk);
 	r = __vfio_dma_map(self->iommu, self->mem, self->iova, HOSTILE_SIZE);
+	t = phase_stop(&clk);
 	kb1 = populated_kb();
 	pin_acct_read(&b);
 	pinned_pages = b.acquired - a.acquired;
-	ksft_print_msg("pin_runs=%d, %s: MAP_DMA of %lu GiB with a %lu MiB limit: %d, %lu pages pinned (limit %lu + hold %lu), %lu MiB faulted in\n",
+	ksft_print_msg("pin_runs=%d, %s: MAP_DMA of %lu GiB with a %lu MiB limit: %d after %.3fs (cpu %.3fs), %lu pages pinned (limit %lu + hold %lu), %lu MiB faulted in\n",
 		       variant->pin_runs, variant->hugetlb_1g ? "hugetlb 1G" : "THP",
-		       HOSTILE_SIZE >> 30, HOSTILE_LIMIT >> 20, r, pinned_pages,
-		       HOSTILE_LIMIT / PAGE_4K, HOLD_BYTES / PAGE_4K, (kb1 - kb0) >> 10);
+		       HOSTILE_SIZE >> 30, HOSTILE_LIMIT >> 20, r, ns_to_s(t.wall_ns),
+		       ns_to_s(t.cpu_ns), pinned_pages, HOSTILE_LIMIT / PAGE_4K,
+		       HOLD_BYTES / PAGE_4K, (kb1 - kb0) >> 10);
 	EXPECT_EQ(-ENOMEM, r);
 	EXPECT_GE((HOSTILE_LIMIT + HOLD_BYTES) / PAGE_4K, pinned_pages)
 		TH_LOG("pinned past the limit before checking it");
