@@ -98,6 +98,18 @@ i386_config() {
 	make -s -C "$BISECT" O="$OBJ32" ARCH=i386 olddefconfig >/dev/null
 }
 
+# build_verdict RC LOG NAME NOTE: a build passes if it exited 0 and
+# printed no warning (-Werror catches most, not those of the linker).
+build_verdict() {
+	if [ "$1" = 0 ] && ! grep -qiE 'warning:' "$2"; then
+		echo "ok $n $3 # $4"
+	else
+		grep -iE 'warning:|error:' "$2" | head -20 | sed 's/^/# /'
+		echo "not ok $n $3"
+		fail=1
+	fi
+}
+
 for p in "${patches[@]}"; do
 	n=$((n + 1))
 	if ! git -C "$BISECT" -c user.name=check -c user.email=check@localhost am -q "$PATCHES/$p" >&2; then
@@ -110,14 +122,7 @@ for p in "${patches[@]}"; do
 		t0=$SECONDS
 		make -s -C "$BISECT" O="$OBJ" olddefconfig >/dev/null &&
 		make -s -C "$BISECT" O="$OBJ" -j"$(nproc)" CC="ccache gcc" bzImage >"$OBJ/build.log" 2>&1
-		rc=$?
-		if [ $rc = 0 ] && ! grep -qiE 'warning:' "$OBJ/build.log"; then
-			echo "ok $n build after: $p # $((SECONDS - t0))s"
-		else
-			grep -iE 'warning:|error:' "$OBJ/build.log" | head -20 | sed 's/^/# /'
-			echo "not ok $n build after: $p"
-			fail=1
-		fi
+		build_verdict $? "$OBJ/build.log" "build after: $p" "$((SECONDS - t0))s"
 		[[ " $arches " == *" i386 "* ]] && n=$((n + 1))
 	fi
 	if [[ " $arches " == *" i386 "* ]]; then
@@ -129,13 +134,7 @@ for p in "${patches[@]}"; do
 		make -s -C "$BISECT" O="$OBJ32" ARCH=i386 -j"$(nproc)" CC="ccache gcc" $I386_DIRS >"$OBJ32/build.log" 2>&1
 		rc=$?
 		[ -s "$OBJ32/build.log" ] || [ $rc = 0 ] || tail -5 "$OBJ32/config.log" >"$OBJ32/build.log"
-		if [ $rc = 0 ] && ! grep -qiE 'warning:' "$OBJ32/build.log"; then
-			echo "ok $n i386 build after: $p # $I386_DIRS, $((SECONDS - t0))s"
-		else
-			grep -iE 'warning:|error:' "$OBJ32/build.log" | head -20 | sed 's/^/# /'
-			echo "not ok $n i386 build after: $p"
-			fail=1
-		fi
+		build_verdict $rc "$OBJ32/build.log" "i386 build after: $p" "$I386_DIRS, $((SECONDS - t0))s"
 	fi
 done
 exit $fail

@@ -167,6 +167,18 @@ static int set_skip(bool on)
 	return sys_write_str(SKIP_KNOB, on ? "Y" : "N");
 }
 
+/* Why the rmap tests cannot run here, or NULL (both fixtures ask). */
+static const char *rmap_skip_unavailable(void)
+{
+	if (access(SKIP_KNOB, F_OK))
+		return "no " SKIP_KNOB " (a kernel without patches/)";
+	if (get_kvm_param_bool("tdp_mmu"))
+		return "the TDP MMU keeps no rmaps: boot the host with kvm.tdp_mmu=0";
+	if (geteuid())
+		return "root is needed to set " SKIP_KNOB;
+	return NULL;
+}
+
 FIXTURE(enable) {
 	struct dl_vm d;
 	bool saved;
@@ -175,14 +187,12 @@ FIXTURE(enable) {
 
 FIXTURE_SETUP(enable)
 {
+	const char *why = rmap_skip_unavailable();
+
 	self->have_knob = !access(SKIP_KNOB, F_OK);
-	if (!self->have_knob)
-		SKIP(return, "no %s (a kernel without patches/)", SKIP_KNOB);
+	if (why)
+		SKIP(return, "%s", why);
 	self->saved = get_kvm_param_bool("rmap_skip_empty");
-	if (get_kvm_param_bool("tdp_mmu"))
-		SKIP(return, "the TDP MMU keeps no rmaps: boot the host with kvm.tdp_mmu=0");
-	if (geteuid())
-		SKIP(return, "root is needed to set %s", SKIP_KNOB);
 	dl_vm_create(&self->d);
 }
 
@@ -463,15 +473,12 @@ static void rmap_slot_add(struct kvm_vm *vm, const struct _fixture_variant_rmap 
 FIXTURE_SETUP(rmap)
 {
 	uint64_t stride = variant->size / RMAP_SPREAD;
+	const char *why = rmap_skip_unavailable();
 
 	self->have_knob = !access(SKIP_KNOB, F_OK);
-	if (!self->have_knob)
-		SKIP(return, "no %s (a kernel without patches/)", SKIP_KNOB);
+	if (why)
+		SKIP(return, "%s", why);
 	self->saved_skip = get_kvm_param_bool("rmap_skip_empty");
-	if (get_kvm_param_bool("tdp_mmu"))
-		SKIP(return, "the TDP MMU keeps no rmaps: boot the host with kvm.tdp_mmu=0");
-	if (geteuid())
-		SKIP(return, "root is needed to set %s", SKIP_KNOB);
 	if (variant->src == VM_MEM_SRC_ANONYMOUS_HUGETLB_1GB) {
 		if (hugetlb_pool_ensure(1UL << 30, variant->size >> 30, &self->saved_pool))
 			SKIP(return, "no %lu free 1 GiB hugetlb pages", (unsigned long)(variant->size >> 30));
