@@ -260,6 +260,41 @@ static long first_mismatch(const uint64_t *a, const uint64_t *b)
  * The device checks do not depend on how the memory was faulted in, and each
  * transfer takes ~100 ms: one variant per back end and backing.
  */
+/*
+ * The edu device, through the IOVAs: for each offs[i], it reads the page at
+ * @iova + offs[i] into the scratch page (mapped at @scratch_iova) and must
+ * see what fill_page(@cpu + offs[i], offs[i], 0) put there; then it writes
+ * pattern 1 to that IOVA, and the CPU must read it at @cpu + offs[i].
+ */
+static void edu_round_trip(struct __test_metadata *_metadata, struct vfio_pci_dev *dev,
+			   uint8_t *cpu, uint64_t iova, const uint64_t *offs, uint64_t n,
+			   uint64_t *scratch, uint64_t scratch_iova)
+{
+	uint64_t *expect = malloc(PAGE_4K);
+	long bad;
+	int r;
+
+	ASSERT_NE(NULL, expect);
+	for (uint64_t i = 0; i < n; i++) {
+		memset(scratch, 0, PAGE_4K);
+		r = edu_copy(dev, iova + offs[i], scratch_iova, PAGE_4K);
+		ASSERT_EQ(0, r) TH_LOG("edu copy from iova 0x%lx: %s", iova + offs[i], strerror(-r));
+		fill_page(expect, offs[i], 0);
+		bad = first_mismatch(expect, scratch);
+		ASSERT_EQ(-1, bad) TH_LOG("device read of offset 0x%lx (iova 0x%lx) differs at byte %ld",
+					  offs[i], iova + offs[i], bad);
+
+		fill_page(scratch, offs[i], 1);
+		r = edu_copy(dev, scratch_iova, iova + offs[i], PAGE_4K);
+		ASSERT_EQ(0, r) TH_LOG("edu copy to iova 0x%lx: %s", iova + offs[i], strerror(-r));
+		fill_page(expect, offs[i], 1);
+		bad = first_mismatch(expect, (uint64_t *)(cpu + offs[i]));
+		ASSERT_EQ(-1, bad) TH_LOG("device write to offset 0x%lx (iova 0x%lx) differs at byte %ld",
+					  offs[i], iova + offs[i], bad);
+	}
+	free(expect);
+}
+
 FIXTURE(edu_dma) {
 	struct dma_env e;
 };
@@ -321,28 +356,8 @@ TEST_F_TIMEOUT(edu_dma, reaches_pages, 120)
 	scratch_iova = e->iova + map_size + SZ_1G;
 	vfio_dma_map(e->iommu, scratch.addr, scratch_iova, PAGE_4K);
 
+	edu_round_trip(_metadata, e->dev, e->mem.addr, e->iova, offs, n, scratch.addr, scratch_iova);
 	expect = malloc(PAGE_4K);
-	for (uint64_t i = 0; i < n; i++) {
-		/* Device reads the page by its IOVA, writes it to scratch. */
-		memset(scratch.addr, 0, PAGE_4K);
-		r = edu_copy(e->dev, e->iova + offs[i], scratch_iova, PAGE_4K);
-		ASSERT_EQ(0, r) TH_LOG("edu copy from iova 0x%lx: %s", e->iova + offs[i],
-				       strerror(-r));
-		fill_page(expect, offs[i], 0);
-		bad = first_mismatch(expect, scratch.addr);
-		ASSERT_EQ(-1, bad) TH_LOG("device read of offset 0x%lx (iova 0x%lx) differs at byte %ld",
-					  offs[i], e->iova + offs[i], bad);
-
-		/* Device writes a new pattern into the page by its IOVA. */
-		fill_page(scratch.addr, offs[i], 1);
-		r = edu_copy(e->dev, scratch_iova, e->iova + offs[i], PAGE_4K);
-		ASSERT_EQ(0, r) TH_LOG("edu copy to iova 0x%lx: %s", e->iova + offs[i],
-				       strerror(-r));
-		fill_page(expect, offs[i], 1);
-		bad = first_mismatch(expect, e->mem.addr + offs[i]);
-		ASSERT_EQ(-1, bad) TH_LOG("device write to offset 0x%lx (iova 0x%lx) differs at byte %ld",
-					  offs[i], e->iova + offs[i], bad);
-	}
 
 	/* After the unmap the old IOVA must not reach the page. */
 	vfio_dma_unmap(e->iommu, e->iova, map_size);
@@ -607,14 +622,11 @@ TEST_F_TIMEOUT(runs_path, edu_mid_folio, 300)
 	struct dma_env *e = &self->e;
 	struct pin_acct a, b;
 	struct hostmem scratch;
-	uint64_t *expect;
-	long bad;
 
 	/* The edu device through a mapping that starts and ends inside a THP. */
 	if (!edu_is(e->dev))
 		SKIP(return, "%s is %04x:%04x, not edu (1234:11e8)", e->dev->bdf,
 		     e->dev->vendor_id, e->dev->device_id);
-	expect = malloc(PAGE_4K);
 
 	ASSERT_LE(8 * SZ_2M, map_size);
 	edu_init(e->dev);
@@ -635,25 +647,14 @@ TEST_F_TIMEOUT(runs_path, edu_mid_folio, 300)
 	scratch_iova = e->iova + map_size + SZ_1G;
 	vfio_dma_map(e->iommu, scratch.addr, scratch_iova, PAGE_4K);
 
-	for (uint64_t i = 0; i < n; i++) {
-		memset(scratch.addr, 0, PAGE_4K);
-		ASSERT_EQ(0, edu_copy(e->dev, base + offs[i], scratch_iova, PAGE_4K));
-		fill_page(expect, offs[i], 0);
-		bad = first_mismatch(expect, scratch.addr);
-		ASSERT_EQ(-1, bad) TH_LOG("device read of offset 0x%lx differs at byte %ld", offs[i], bad);
-		fill_page(scratch.addr, offs[i], 1);
-		ASSERT_EQ(0, edu_copy(e->dev, scratch_iova, base + offs[i], PAGE_4K));
-		fill_page(expect, offs[i], 1);
-		bad = first_mismatch(expect, e->mem.addr + head + offs[i]);
-		ASSERT_EQ(-1, bad) TH_LOG("device write to offset 0x%lx differs at byte %ld", offs[i], bad);
-	}
+	edu_round_trip(_metadata, e->dev, (uint8_t *)e->mem.addr + head, base, offs, n,
+		       scratch.addr, scratch_iova);
 	vfio_dma_unmap(e->iommu, base, len);
 	vfio_dma_unmap(e->iommu, scratch_iova, PAGE_4K);
 	pin_acct_read(&b);
 	EXPECT_EQ(0, pin_acct_net(&a, &b));
 	EXPECT_EQ(a.locked_kb, b.locked_kb);
 	hostmem_free(&scratch);
-	free(expect);
 	ksft_print_msg("pin_runs=%d: %lu pages read and written through a mapping of %lu KiB starting and ending mid-THP\n",
 		       variant->pin_runs, n, len >> 10);
 }
@@ -674,10 +675,8 @@ TEST_F_TIMEOUT(runs_path, bar_reaches_pfns, 300)
 	struct hostmem scratch;
 	struct pin_acct a, b;
 	const char *bdf = NULL;
-	uint64_t *expect;
 	uint8_t *bar;
 	int idx;
-	long bad;
 
 	if (!edu_is(e->dev))
 		SKIP(return, "%s is %04x:%04x, not edu (1234:11e8)", e->dev->bdf,
@@ -690,8 +689,6 @@ TEST_F_TIMEOUT(runs_path, bar_reaches_pfns, 300)
 
 	bardev = vfio_pci_open(e->iommu, bdf);
 	bar = vfio_pci_bar_map(bardev, idx);
-	expect = malloc(PAGE_4K);
-	ASSERT_NE(NULL, expect);
 	/* The ends, both sides of a 2 MiB boundary of the BAR, random pages. */
 	offs[n++] = 0;
 	offs[n++] = len - PAGE_4K;
@@ -708,27 +705,13 @@ TEST_F_TIMEOUT(runs_path, bar_reaches_pfns, 300)
 	hostmem_alloc(&scratch, VM_MEM_SRC_ANONYMOUS, PAGE_4K);
 	scratch_iova = e->iova + map_size + SZ_1G;
 	vfio_dma_map(e->iommu, scratch.addr, scratch_iova, PAGE_4K);
-	for (uint64_t i = 0; i < n; i++) {
-		memset(scratch.addr, 0, PAGE_4K);
-		ASSERT_EQ(0, edu_copy(e->dev, e->iova + offs[i], scratch_iova, PAGE_4K));
-		fill_page(expect, offs[i], 0);
-		bad = first_mismatch(expect, scratch.addr);
-		ASSERT_EQ(-1, bad) TH_LOG("device read of BAR offset 0x%lx (IOVA 0x%lx) differs at byte %ld",
-					  head + offs[i], e->iova + offs[i], bad);
-		fill_page(scratch.addr, offs[i], 1);
-		ASSERT_EQ(0, edu_copy(e->dev, scratch_iova, e->iova + offs[i], PAGE_4K));
-		fill_page(expect, offs[i], 1);
-		bad = first_mismatch(expect, (uint64_t *)(bar + head + offs[i]));
-		ASSERT_EQ(-1, bad) TH_LOG("device write to BAR offset 0x%lx (IOVA 0x%lx) differs at byte %ld",
-					  head + offs[i], e->iova + offs[i], bad);
-	}
+	edu_round_trip(_metadata, e->dev, bar + head, e->iova, offs, n, scratch.addr, scratch_iova);
 	vfio_dma_unmap(e->iommu, e->iova, len);
 	vfio_dma_unmap(e->iommu, scratch_iova, PAGE_4K);
 	pin_acct_read(&b);
 	EXPECT_EQ(0, pin_acct_net(&a, &b)) TH_LOG("a PFNMAP map pinned pages");
 	EXPECT_EQ(a.locked_kb, b.locked_kb) TH_LOG("a PFNMAP map changed VmLck");
 	hostmem_free(&scratch);
-	free(expect);
 	vfio_pci_bar_unmap(bardev, idx);
 	vfio_pci_close(bardev);
 	ksft_print_msg("pin_runs=%d: BAR%d of %s from offset 0x%lx, %lu MiB: %lu pages read and written by edu through their IOVAs\n",
