@@ -2,7 +2,7 @@
 /*
  * lib_test: unit tests of selftests/lib that need no device, no KVM and no
  * root: BDF parsing, IOMMU mode names, the sysfs-style file helpers, host
- * memory allocation checks, phase timing.
+ * memory allocation checks, phase timing and the median of repeated timings.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,6 +131,27 @@ TEST(phase_clock)
 	EXPECT_LT(0, t.cpu_ns);
 	EXPECT_GE(t.wall_ns + 5000000, t.cpu_ns);	/* one thread: cpu <= wall */
 	EXPECT_EQ(1024, (int)mib_per_s(1UL << 30, 1000000000));
+}
+
+/* The conventions the callers rely on: upper middle for an even count, -1 for none. */
+TEST(median_of_timings)
+{
+	int64_t odd[] = { 30, 10, 50, 20, 40 }, even[] = { 4, 1, 3, 2 }, one[] = { 7 };
+	int64_t dup[] = { 5, 9, 5 }, none[1] = { 123 };
+
+	EXPECT_EQ(30, ns_median(odd, 5));
+	EXPECT_EQ(10, odd[0]);				/* sorted in place: min first */
+	EXPECT_EQ(50, odd[4]);				/* max last */
+	for (int i = 1; i < 5; i++)
+		EXPECT_LE(odd[i - 1], odd[i]);
+	EXPECT_EQ(3, ns_median(even, 4));		/* v[n / 2], the upper middle */
+	EXPECT_EQ(1, even[0]);
+	EXPECT_EQ(4, even[3]);
+	EXPECT_EQ(7, ns_median(one, 1));
+	EXPECT_EQ(5, ns_median(dup, 3));
+	EXPECT_EQ(9, dup[2]);
+	EXPECT_EQ(-1, ns_median(none, 0));
+	EXPECT_EQ(123, none[0]);			/* untouched */
 }
 
 TEST_HARNESS_MAIN

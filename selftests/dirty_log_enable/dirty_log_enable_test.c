@@ -247,8 +247,8 @@ TEST_F_TIMEOUT(enable, sparse, 900)
 		ksft_print_msg("rmap_skip_empty=%d: enable %s, %zu MiB, %zu pages touched: %lu heads visited per enable\n",
 			       on, "KVM_MEM_LOG_DIRTY_PAGES", slot_size >> 20, nr_touch,
 			       on ? (unsigned long)nr_touch : (unsigned long)heads);
-		ns_sort(ns[on], ENABLE_ROUNDS);
-		med[on] = ns[on][ENABLE_ROUNDS / 2];
+		/* Sorts ns[on]: the minimum first, the maximum last. */
+		med[on] = ns_median(ns[on], ENABLE_ROUNDS);
 		min[on] = ns[on][0];
 	}
 	ksft_print_msg("enable dirty logging, %d rounds: off min %.6fs median %.6fs max %.6fs, on min %.6fs median %.6fs max %.6fs: min %.3fx, median %.3fx\n",

@@ -43,7 +43,10 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void ns_sort(int64_t *v, int n)
+int64_t ns_median(int64_t *v, int n)
 {
+	if (n <= 0)
+		return -1;
 	qsort(v, n, sizeof(*v), cmp_i64);
+	return v[n / 2];
 }

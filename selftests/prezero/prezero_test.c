@@ -401,8 +401,7 @@ static int64_t fault_in_ns(enum vm_mem_backing_src_type type, bool on)
 		t[i] = phase_stop(&c).wall_ns;
 		hostmem_free(&m);
 	}
-	ns_sort(t, 3);
-	return t[1];
+	return ns_median(t, 3);
 }
 
 FIXTURE(perf) {

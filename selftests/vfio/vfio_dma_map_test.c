@@ -496,10 +496,8 @@ TEST_F_TIMEOUT(runs, old_vs_new, 600)
 		unmap_ns[on][done[on]++] = r.unmap_ns;
 	}
 	for (int on = 0; on < 2; on++) {
-		ns_sort(map_ns[on], RUNS_ROUNDS);
-		ns_sort(unmap_ns[on], RUNS_ROUNDS);
-		map[on] = map_ns[on][RUNS_ROUNDS / 2];
-		unmap[on] = unmap_ns[on][RUNS_ROUNDS / 2];
+		map[on] = ns_median(map_ns[on], RUNS_ROUNDS);
+		unmap[on] = ns_median(unmap_ns[on], RUNS_ROUNDS);
 	}
 	ksft_print_msg("%s %s %zu MiB, median of %d: map old %.4fs new %.4fs (%.2fx, %.0f -> %.0f MiB/s), unmap old %.4fs new %.4fs (%.2fx)\n",
 		       vm_mem_backing_src_alias(variant->backing)->name,

@@ -270,14 +270,7 @@ static int64_t median_ns(struct run *r, enum vmm_phase ph)
 	for (int i = 0; i < opt.repeat; i++)
 		if (!r->ret[i])
 			v[n++] = r->res[i].t[ph].wall_ns;
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			int64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n ? v[n / 2] : -1;
+	return ns_median(v, n);
 }
 
 static void do_runs(struct run *r)

@@ -39,9 +39,11 @@ static inline double mib_per_s(uint64_t bytes, int64_t ns)
 }
 
 /*
- * Sort @n repeated measurements in place, fastest first, so that v[0] is the
- * minimum, v[n / 2] the median (n odd) and v[n - 1] the maximum.
+ * The median of @n repeated measurements, the one median of the suite: sorts
+ * @v in place, fastest first (so v[0] is the minimum and v[n - 1] the
+ * maximum), and returns v[n / 2]: the middle value for an odd @n, the upper of
+ * the two middle values for an even one; -1 when @n is 0.
  */
-void ns_sort(int64_t *v, int n);
+int64_t ns_median(int64_t *v, int n);
 
 #endif /* SELFTESTS_PHASE_H */
