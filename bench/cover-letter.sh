@@ -19,7 +19,6 @@ n=$(git -C "$SRC" rev-list --count "$BASE_TAG..HEAD")
 
 sizes=$(groups ram- | sed 's/^ram-//')
 largest=$(echo "$sizes" | tail -1)
-pct() { awk -v r="$1" 'BEGIN { sub(/x$/, "", r); if (r == "-") print "-"; else printf "%.0f%%", (1 - r) * 100 }'; }
 
 blurb() {
 	cat <<-EOF

@@ -524,13 +524,6 @@ int __vfio_pci_reset(struct vfio_pci_dev *dev)
 	return 0;
 }
 
-void vfio_pci_reset(struct vfio_pci_dev *dev)
-{
-	int r = __vfio_pci_reset(dev);
-
-	TEST_ASSERT(!r, "%s: VFIO_DEVICE_RESET failed: %d (%s)", dev->bdf, r, strerror(-r));
-}
-
 void *__vfio_pci_bar_map(struct vfio_pci_dev *dev, int idx)
 {
 	struct vfio_pci_bar *bar = &dev->bar[idx];

@@ -58,11 +58,6 @@ static const char * const phase_names[VMM_NR_PHASES] = {
 	[VMM_PH_TOTAL] = "total",
 };
 
-const char *vmm_fix_name(enum vmm_fix fix)
-{
-	return fix < VMM_NR_FIXES ? fix_names[fix] : "?";
-}
-
 int vmm_fix_parse(const char *name)
 {
 	for (int i = 0; i < VMM_NR_FIXES; i++)

@@ -115,7 +115,6 @@ void vfio_pci_enable_mmio_dma(struct vfio_pci_dev *dev);
 bool vfio_pci_has_flr(struct vfio_pci_dev *dev);
 /* VFIO_DEVICE_RESET: 0 or -errno. */
 int __vfio_pci_reset(struct vfio_pci_dev *dev);
-void vfio_pci_reset(struct vfio_pci_dev *dev);
 /*
  * mmap the whole of BAR @idx (also stored in dev->bar[idx].addr), aligned
  * to its size up to 1 GiB so that it can be mapped with huge leaves.  NULL

@@ -60,7 +60,6 @@ enum vmm_fix {
 #define VMM_FIXES_NONE	0u
 #define VMM_FIXES_ALL	((1u << VMM_NR_FIXES) - 1)
 
-const char *vmm_fix_name(enum vmm_fix fix);
 int vmm_fix_parse(const char *name);	/* -1 if unknown */
 
 enum vmm_phase {
