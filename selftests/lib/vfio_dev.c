@@ -396,7 +396,7 @@ static int read_regions(struct vfio_pci_dev *dev)
 	return 0;
 }
 
-struct vfio_pci_dev *__vfio_pci_attach(struct vfio_iommu *iommu, const char *bdf)
+struct vfio_pci_dev *vfio_pci_open_begin(struct vfio_iommu *iommu, const char *bdf)
 {
 	struct vfio_pci_dev *dev = calloc(1, sizeof(*dev));
 	int r = 0;
@@ -416,7 +416,7 @@ struct vfio_pci_dev *__vfio_pci_attach(struct vfio_iommu *iommu, const char *bdf
 	return dev;
 }
 
-int __vfio_pci_open_fd(struct vfio_pci_dev *dev)
+int vfio_pci_open_finish(struct vfio_pci_dev *dev)
 {
 	int r;
 
@@ -431,12 +431,12 @@ int __vfio_pci_open_fd(struct vfio_pci_dev *dev)
 
 struct vfio_pci_dev *__vfio_pci_open(struct vfio_iommu *iommu, const char *bdf)
 {
-	struct vfio_pci_dev *dev = __vfio_pci_attach(iommu, bdf);
+	struct vfio_pci_dev *dev = vfio_pci_open_begin(iommu, bdf);
 	int r;
 
 	if (!dev)
 		return NULL;
-	r = __vfio_pci_open_fd(dev);
+	r = vfio_pci_open_finish(dev);
 	if (r) {
 		vfio_pci_close(dev);
 		errno = -r;

@@ -464,7 +464,7 @@ static int phase_iommu(struct vmm *v)
 		return fail(v, -errno, "%s IOMMU context: %s",
 			    vfio_iommu_mode_name(v->cfg->iommu_mode), strerror(errno));
 	for (int i = 0; i < v->cfg->nr_devices; i++) {
-		v->dev[i] = __vfio_pci_attach(v->iommu, v->cfg->bdfs[i]);
+		v->dev[i] = vfio_pci_open_begin(v->iommu, v->cfg->bdfs[i]);
 		if (!v->dev[i])
 			return fail(v, -errno, "attaching %s to the %s IOMMU context: %s",
 				    v->cfg->bdfs[i], vfio_iommu_mode_name(v->cfg->iommu_mode),
@@ -489,7 +489,7 @@ static void *open_device(void *arg)
 	struct phase_clock c;
 
 	phase_start_thread(&c);
-	job->ret = __vfio_pci_open_fd(dev);
+	job->ret = vfio_pci_open_finish(dev);
 	if (!job->ret && job->reset && (dev->info.flags & VFIO_DEVICE_FLAGS_RESET))
 		job->ret = __vfio_pci_reset(dev);
 	job->t = phase_stop(&c);
@@ -552,7 +552,7 @@ static int phase_devices_and_dma(struct vmm *v)
 			struct phase_clock c;
 
 			phase_start_thread(&c);
-			jobs[i].ret = __vfio_pci_open_fd(v->dev[i]);
+			jobs[i].ret = vfio_pci_open_finish(v->dev[i]);
 			jobs[i].t = phase_stop(&c);
 			if (jobs[i].ret)
 				break;

@@ -5,7 +5,9 @@
  * with counters, config space, BARs and resets.
  *
  * Naming follows the KVM selftests library: __foo() returns an error code
- * (-errno) or NULL with errno set; foo() asserts success with TEST_ASSERT.
+ * (-errno) or NULL with errno set, which is all the underscores mean; the
+ * foo() of a __foo() asserts success with TEST_ASSERT.  Other functions say
+ * what they return.
  */
 #ifndef SELFTESTS_VFIO_DEV_H
 #define SELFTESTS_VFIO_DEV_H
@@ -93,14 +95,16 @@ uint64_t vfio_iommu_iova_base(struct vfio_iommu *iommu, uint64_t min, uint64_t s
  * Open @bdf (bound to vfio-pci) in @iommu.  Opening resets the device in
  * the kernel (vfio_pci_core_enable() -> pci_try_reset_function()), as it
  * does for any VMM.  It is two steps, which a VMM may separate:
- *   __vfio_pci_attach()   legacy: the group joins the container (the first
- *                         one sets the IOMMU type, after which DMA can be
- *                         mapped); iommufd: nothing yet.  No reset.
- *   __vfio_pci_open_fd()  get the device fd (legacy) or open, bind and
- *                         attach the cdev (iommufd): the reset happens here.
+ *   vfio_pci_open_begin()   legacy: the group joins the container (the
+ *                           first one sets the IOMMU type, after which DMA
+ *                           can be mapped); iommufd: nothing yet.  No reset.
+ *                           The device, or NULL with errno set.
+ *   vfio_pci_open_finish()  get the device fd (legacy) or open, bind and
+ *                           attach the cdev (iommufd): the reset happens
+ *                           here.  0 or -errno.
  */
-struct vfio_pci_dev *__vfio_pci_attach(struct vfio_iommu *iommu, const char *bdf);
-int __vfio_pci_open_fd(struct vfio_pci_dev *dev);
+struct vfio_pci_dev *vfio_pci_open_begin(struct vfio_iommu *iommu, const char *bdf);
+int vfio_pci_open_finish(struct vfio_pci_dev *dev);
 struct vfio_pci_dev *__vfio_pci_open(struct vfio_iommu *iommu, const char *bdf);
 struct vfio_pci_dev *vfio_pci_open(struct vfio_iommu *iommu, const char *bdf);
 void vfio_pci_close(struct vfio_pci_dev *dev);
