@@ -30,6 +30,10 @@
 #                   before it is killed as hung: the guard waits on
 #                   progress, not on the clock                       [900]
 #   VMTEST_TIMEOUT  also kill it after this many seconds in all (0: never) [0]
+#   VMTEST_TCG_THREAD  multi: one host thread per vCPU; single: every
+#                   vCPU on one host thread (no concurrency inside the
+#                   emulator, slower), to tell an emulator race from a
+#                   kernel one                                       [multi]
 #   VMTEST_SLOWDOWN N: give QEMU 1/N of the host's CPU time (a CPU cgroup
 #                   quota), i.e. a host N times slower, to prove that no
 #                   test depends on the host's speed                   [off]
@@ -72,6 +76,7 @@ SLOWDOWN=${VMTEST_SLOWDOWN:-}
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "VMTEST_TIMEOUT: '$TIMEOUT' is not a number of seconds"
 [[ $STALL =~ ^[1-9][0-9]*$ ]] || die "VMTEST_STALL: '$STALL' is not a positive number of seconds"
 [ -z "$SLOWDOWN" ] || [[ $SLOWDOWN =~ ^[1-9][0-9]*$ ]] || die "VMTEST_SLOWDOWN: '$SLOWDOWN' is not a positive integer"
+case "${VMTEST_TCG_THREAD:-multi}" in multi|single) ;; *) die "VMTEST_TCG_THREAD: '$VMTEST_TCG_THREAD' is neither multi nor single" ;; esac
 CMD=${*:-${VMTEST_CMD:-}}
 [ -n "$CMD" ] || CMD="$TOP/scripts/run-suite.sh"
 
@@ -161,7 +166,7 @@ append+=" transparent_hugepage=always ${VMTEST_APPEND:-}"
 
 # shellcheck disable=SC2054 # commas inside QEMU option values
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
-	-accel tcg,thread=multi -cpu max
+	-accel "tcg,thread=${VMTEST_TCG_THREAD:-multi}" -cpu max
 	-M "q35,kernel-irqchip=split" -global "q35-pcihost.pci-hole64-size=$hole64"
 	-m "$((mem_b >> 20))M" -smp "$smp" "${numa[@]}"
 	# The IOMMU comes before any PCI device it translates for.
@@ -180,7 +185,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 
 {
 	echo "kernel: $(cat "$KVERSION_FILE" 2>/dev/null || echo unknown) ($KERNEL)"
-	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg"
+	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg,thread=${VMTEST_TCG_THREAD:-multi}"
 	echo "host: $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -r)"
 	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'"
 	[ -n "$SLOWDOWN" ] && echo "slowdown: QEMU limited to 1/$SLOWDOWN of the host's $(nproc) CPUs (VMTEST_SLOWDOWN)"
