@@ -73,10 +73,11 @@ DEVICES=${VMTEST_DEVICES:-edu virtio:2 ivshmem:1G}
 TIMEOUT=${VMTEST_TIMEOUT:-0}
 STALL=${VMTEST_STALL:-900}
 SLOWDOWN=${VMTEST_SLOWDOWN:-}
+TCG_THREAD=${VMTEST_TCG_THREAD:-multi}
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "VMTEST_TIMEOUT: '$TIMEOUT' is not a number of seconds"
 [[ $STALL =~ ^[1-9][0-9]*$ ]] || die "VMTEST_STALL: '$STALL' is not a positive number of seconds"
 [ -z "$SLOWDOWN" ] || [[ $SLOWDOWN =~ ^[1-9][0-9]*$ ]] || die "VMTEST_SLOWDOWN: '$SLOWDOWN' is not a positive integer"
-case "${VMTEST_TCG_THREAD:-multi}" in multi|single) ;; *) die "VMTEST_TCG_THREAD: '$VMTEST_TCG_THREAD' is neither multi nor single" ;; esac
+case $TCG_THREAD in multi|single) ;; *) die "VMTEST_TCG_THREAD: '$TCG_THREAD' is neither multi nor single" ;; esac
 CMD=${*:-${VMTEST_CMD:-}}
 [ -n "$CMD" ] || CMD="$TOP/scripts/run-suite.sh"
 
@@ -166,7 +167,7 @@ append+=" transparent_hugepage=always ${VMTEST_APPEND:-}"
 
 # shellcheck disable=SC2054 # commas inside QEMU option values
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
-	-accel "tcg,thread=${VMTEST_TCG_THREAD:-multi}" -cpu max
+	-accel "tcg,thread=$TCG_THREAD" -cpu max
 	-M "q35,kernel-irqchip=split" -global "q35-pcihost.pci-hole64-size=$hole64"
 	-m "$((mem_b >> 20))M" -smp "$smp" "${numa[@]}"
 	# The IOMMU comes before any PCI device it translates for.
@@ -185,7 +186,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 
 {
 	echo "kernel: $(cat "$KVERSION_FILE" 2>/dev/null || echo unknown) ($KERNEL)"
-	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg,thread=${VMTEST_TCG_THREAD:-multi}"
+	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg,thread=$TCG_THREAD"
 	echo "host: $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -r)"
 	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'"
 	[ -n "$SLOWDOWN" ] && echo "slowdown: QEMU limited to 1/$SLOWDOWN of the host's $(nproc) CPUs (VMTEST_SLOWDOWN)"

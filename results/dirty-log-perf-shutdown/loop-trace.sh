@@ -1,5 +1,6 @@
 #!/bin/bash
-# Loop dirty_log_perf_test; on SHUTDOWN, print the last KVM trace events.
+# Loop dirty_log_perf_test (2 vCPUs) with kvm and kvmmmu tracepoints on; on a
+# failure, save the whole trace in the results directory and print its end.
 B=${B:-build/kselftest_install/dirty_log_enable}
 T=/sys/kernel/tracing
 mountpoint -q $T || mount -t tracefs nodev $T
@@ -19,7 +20,7 @@ for i in $(seq ${N:-6}); do
 	echo "# flake-trace: run=$i rc=$rc $(grep -o 'exit_reason=[A-Z_]*' /tmp/o)"
 	if [ $rc -ne 0 ]; then
 		grep -n "Iteration\|exit_reason" /tmp/o | tail -3
-		cat $T/trace > /tmp/results/trace.txt  # the runner's results directory; grep -c . /tmp/results/trace.txt
+		cat $T/trace > /tmp/results/trace.txt	# the runner's results directory
 		grep -v "kvm_mmu_set_spte\|kvm_mmu_get_page\|kvm_mmu_prepare_zap\|mark_mmio\|handle_mmio" $T/trace | tail -60
 		grep "inj_exception\|triple\|shutdown" $T/trace | tail -10
 		break

@@ -257,10 +257,6 @@ static long first_mismatch(const uint64_t *a, const uint64_t *b)
 }
 
 /*
- * The device checks do not depend on how the memory was faulted in, and each
- * transfer takes ~100 ms: one variant per back end and backing.
- */
-/*
  * The edu device, through the IOVAs: for each offs[i], it reads the page at
  * @iova + offs[i] into the scratch page (mapped at @scratch_iova) and must
  * see what fill_page(@cpu + offs[i], offs[i], 0) put there; then it writes
@@ -295,6 +291,10 @@ static void edu_round_trip(struct __test_metadata *_metadata, struct vfio_pci_de
 	free(expect);
 }
 
+/*
+ * The device checks do not depend on how the memory was faulted in, and each
+ * transfer takes ~100 ms: one variant per back end and backing.
+ */
 FIXTURE(edu_dma) {
 	struct dma_env e;
 };
