@@ -92,8 +92,10 @@ mkdir -p "$OUT"
 for k in "${kernels[@]}"; do
 	case $k in
 	base) variant=base append= ;;
-	patched) variant=patched append= ;;
-	shadow) variant=patched append=kvm.tdp_mmu=0 ;;
+	# Pre-zeroing is off by default: an operator who wants it boots with
+	# prezero=on, as here.
+	patched) variant=patched append=prezero=on ;;
+	shadow) variant=patched append="prezero=on kvm.tdp_mmu=0" ;;
 	*) die "unknown boot '$k' in BENCH_KERNELS (base patched shadow)" ;;
 	esac
 	step "boot $k ($variant kernel${append:+, $append})"

@@ -40,9 +40,11 @@ blurb() {
 	             non-empty head, and skip empty ones in slot-wide rmap walks;
 	             kvm.rmap_skip_empty
 
-	Each change has a runtime switch, on by default, so both paths can be
-	measured in one boot; the selftests that do so assert exact counts (pages
-	zeroed, pages pinned, VmLck, rmap heads visited) and time ratios.
+	Each change has a runtime switch, so both paths can be measured in one
+	boot (pre-zeroing is off unless prezero=on is on the kernel command
+	line; the others are on by default); the selftests that do so assert
+	exact counts (pages zeroed, pages pinned, VmLck, rmap heads visited) and
+	time ratios.
 
 	Numbers, all from one \`make bench\` run ($(meta date)); the kernel under
 	test runs under QEMU TCG ($(meta machine)), so only ratios carry over.  VM

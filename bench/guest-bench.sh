@@ -116,7 +116,8 @@ if [ "$MODE" = shadow ]; then
 	exit $((failures > 0))
 fi
 
-# With the patches, the scenarios run with every switch at its default (on).
+# With the patches, the scenarios run with every switch on (pre-zeroing by
+# prezero=on on the command line, bench.sh; the others by default).
 if [ "$MODE" = patched ] && [ -d $prezero ]; then
 	say "waiting for kprezerod to catch up before the scenarios"
 	read -r waited cpu < <(prezero_settle)

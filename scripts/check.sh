@@ -13,7 +13,8 @@
 #              the suite on the host (no IOMMU or VFIO there: those skip)
 #   kernel     build the patched kernel
 #   vmtest     boot it under QEMU TCG and run the whole suite in the guest;
-#              the guest kernel log must be clean (so in every boot below)
+#              the guest kernel log must be clean (so in every boot below);
+#              then hibernate and restore a guest (scripts/resume-test.sh)
 #   vmtest-shadow  boot it again with kvm.tdp_mmu=0 (the shadow MMU, with
 #              rmaps): dirty_log_enable and the kernel's kvm tests
 #   upstream   the kernel's own mm and kvm selftests on the patched kernel,
@@ -27,7 +28,8 @@
 #   vmtest-debug   boot it with the suite's correctness tests
 #              (scripts/run-debug.sh: zero checks, pin balance, bad input;
 #              no ratio of times is asserted on a debug kernel), then with
-#              kvm.tdp_mmu=0 for the rmap exactness tests
+#              kvm.tdp_mmu=0 for the rmap exactness tests, then the
+#              hibernation test (scripts/resume-test.sh)
 # Each stage prints its time and how busy the host's CPUs were.  The
 # closing lines:
 #   "stages: N ok, N failed, N skipped"
@@ -77,10 +79,10 @@ cpu_busy_pct() {	# "busy0 total0" -> percent of all CPUs busy since then
 declare -A KTAPS=(
 	[unit]="unit.ktap"
 	[selftests]="host.ktap"
-	[vmtest]="vmtest/ktap.log vmtest/health.ktap"
+	[vmtest]="vmtest/ktap.log vmtest/health.ktap vmtest-resume/ktap.log vmtest-resume/health.ktap"
 	[vmtest-shadow]="vmtest-shadow/ktap.log vmtest-shadow/health.ktap"
 	[upstream]="upstream/ktap.log upstream/health.ktap"
-	[vmtest-debug]="vmtest-debug/ktap.log vmtest-debug/health.ktap vmtest-debug-shadow/ktap.log vmtest-debug-shadow/health.ktap"
+	[vmtest-debug]="vmtest-debug/ktap.log vmtest-debug/health.ktap vmtest-debug-shadow/ktap.log vmtest-debug-shadow/health.ktap vmtest-debug-resume/ktap.log vmtest-debug-resume/health.ktap"
 )
 stage_ktaps() {	# stage -> its existing KTAP files, absolute
 	local f
@@ -161,8 +163,21 @@ boot() {
 	while [ "$1" != -- ]; do env+=("$1"); shift; done
 	shift
 	env VMTEST_RESULTS="$OUT/$dir" "${env[@]}" "$TOP/scripts/vmtest.sh" "$@" || rc=$?
-	[ -f "$OUT/$dir/health.ktap" ] ||
-		echo "not ok 1 kernel_health # no verdict: the guest did not finish" >"$OUT/$dir/health.ktap"
+	no_verdict "$dir"
+	return $rc
+}
+no_verdict() {	# DIR: a failing kernel_health result if the guest gave none
+	[ -f "$OUT/$1/health.ktap" ] ||
+		echo "not ok 1 kernel_health # no verdict: the guest did not finish" >"$OUT/$1/health.ktap"
+}
+
+# resume_boot DIR [VAR=VALUE...]: hibernate and restore a guest booted from
+# an initramfs (scripts/resume-test.sh: no zeroed mark survives a restore).
+resume_boot() {
+	local dir=$1 rc=0
+	shift
+	env VMTEST_RESULTS="$OUT/$dir" "$@" "$TOP/scripts/resume-test.sh" || rc=$?
+	no_verdict "$dir"
 	return $rc
 }
 
@@ -170,8 +185,11 @@ boot() {
 # to make them at run time) for vfio_dma_map_test's hostile.hugetlb1g_*
 # cases, on top of the 8 GiB the rest of the suite is sized for.
 st_vmtest() {
+	local rc=0
 	boot vmtest VMTEST_MEM=10G VMTEST_APPEND="${VMTEST_APPEND:-} hugepagesz=1G hugepages=2" -- \
-		"$TOP/scripts/run-suite.sh"
+		"$TOP/scripts/run-suite.sh" || rc=1
+	resume_boot vmtest-resume || rc=1
+	return $rc
 }
 
 # Shadow MMU (rmaps): our dirty_log_enable collection and the kernel's kvm
@@ -230,6 +248,7 @@ st_vmtest_debug() {
 	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-debug.sh" || rc=1
 	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0 hugepagesz=1G hugepages=2" \
 		-- "$TOP/scripts/run-debug.sh" rmap || rc=1
+	resume_boot vmtest-debug-resume KVARIANT=debug || rc=1
 	return $rc
 }
 

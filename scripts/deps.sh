@@ -25,6 +25,7 @@ PKGS=(
 	rsync			# headers_install (scripts/Makefile.headersinst uses it)
 	shellcheck		# the unit stage lints the project's shell
 	mmdebstrap		# make check-fresh: a minimal Debian root to run make check in
+	busybox-static		# the initramfs of scripts/resume-test.sh (hibernation)
 )
 
 case "${1:-}" in

@@ -41,6 +41,15 @@
 #   VMTEST_QUIET=1  do not copy the guest console to stdout
 #   VMTEST_ENV      names of host environment variables to export in the
 #                   guest, e.g. "BENCH_SIZES BENCH_REPS"
+#   VMTEST_SWAP     SIZE: a virtio-blk disk of SIZE bytes (serial
+#                   vmtest-swap), backed by a sparse file under build/
+#                   that is removed afterwards, e.g. for hibernation [none]
+#   VMTEST_INITRD   boot this initramfs instead of the host's root over
+#                   virtio-9p (no shares, no COMMAND): its /init runs on
+#                   its own and prints "vmtest-rc: N" on the console last;
+#                   ktap.log, dmesg.txt and rc are taken from the console.
+#                   For tests that a virtio-9p root would not survive
+#                   (hibernation: the 9p driver cannot freeze/restore)
 #
 # In the guest: the host's / is the root file system (virtio-9p, read-only),
 # tmpfs on /tmp, /run, /dev/shm (the checkout is mounted again at its path if
@@ -74,10 +83,13 @@ TIMEOUT=${VMTEST_TIMEOUT:-0}
 STALL=${VMTEST_STALL:-900}
 SLOWDOWN=${VMTEST_SLOWDOWN:-}
 TCG_THREAD=${VMTEST_TCG_THREAD:-multi}
+SWAP=${VMTEST_SWAP:-}
+INITRD=${VMTEST_INITRD:-}
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "VMTEST_TIMEOUT: '$TIMEOUT' is not a number of seconds"
 [[ $STALL =~ ^[1-9][0-9]*$ ]] || die "VMTEST_STALL: '$STALL' is not a positive number of seconds"
 [ -z "$SLOWDOWN" ] || [[ $SLOWDOWN =~ ^[1-9][0-9]*$ ]] || die "VMTEST_SLOWDOWN: '$SLOWDOWN' is not a positive integer"
 case $TCG_THREAD in multi|single) ;; *) die "VMTEST_TCG_THREAD: '$TCG_THREAD' is neither multi nor single" ;; esac
+[ -z "$INITRD" ] || [ -f "$INITRD" ] || die "VMTEST_INITRD: no file '$INITRD'"
 CMD=${*:-${VMTEST_CMD:-}}
 [ -n "$CMD" ] || CMD="$TOP/scripts/run-suite.sh"
 
@@ -127,6 +139,16 @@ for d in $DEVICES; do
 	*) die "VMTEST_DEVICES: unknown device '$d' (edu, virtio:N, ivshmem:SIZE)" ;;
 	esac
 done
+swapfile=
+if [ -n "$SWAP" ]; then
+	swap_b=$(size_bytes "$SWAP") || die "VMTEST_SWAP: bad size '$SWAP'"
+	mkdir -p "$BUILD"
+	swapfile=$BUILD/vmtest-swap.$$.img
+	trap 'rm -f "$swapfile"' EXIT
+	truncate -s "$swap_b" "$swapfile"
+	qdev+=(-drive "file=$swapfile,if=none,id=swap,format=raw,cache=unsafe")
+	qdev+=(-device "virtio-blk-pci,drive=swap,serial=vmtest-swap")
+fi
 
 # ---- memory and NUMA -------------------------------------------------------
 mem_b=$(size_bytes "$MEM") || die "bad VMTEST_MEM '$MEM'"
@@ -160,8 +182,22 @@ fi
 } >"$RES/job.sh"
 
 # The root file system is the host's / (9p tag "root"), read-only.
+shares=(-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=root,mount_tag=root"
+	# The checkout again, for when the guest's tmpfs mounts hide its path
+	# (a clone under /tmp or /root).
+	-fsdev "local,id=top,path=$TOP,security_model=none,readonly=on,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=top,mount_tag=top"
+	-fsdev "local,id=results,path=$RES,security_model=none,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=results,mount_tag=results")
 append="root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro"
-append+=" init=$TOP/scripts/guest-init.sh console=ttyS0 loglevel=4 panic=-1"
+append+=" init=$TOP/scripts/guest-init.sh"
+if [ -n "$INITRD" ]; then
+	shares=(-initrd "$INITRD")
+	append="rdinit=/init"
+	CMD="(the initramfs's /init)"
+fi
+append+=" console=ttyS0 loglevel=4 panic=-1"
 append+=" intel_iommu=on vfio_iommu_type1.allow_unsafe_interrupts=1"
 append+=" transparent_hugepage=always ${VMTEST_APPEND:-}"
 
@@ -172,14 +208,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	-m "$((mem_b >> 20))M" -smp "$smp" "${numa[@]}"
 	# The IOMMU comes before any PCI device it translates for.
 	-device intel-iommu,intremap=on,caching-mode=on
-	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
-	-device "virtio-9p-pci,fsdev=root,mount_tag=root"
-	# The checkout again, for when the guest's tmpfs mounts hide its path
-	# (a clone under /tmp or /root).
-	-fsdev "local,id=top,path=$TOP,security_model=none,readonly=on,multidevs=remap"
-	-device "virtio-9p-pci,fsdev=top,mount_tag=top"
-	-fsdev "local,id=results,path=$RES,security_model=none,multidevs=remap"
-	-device "virtio-9p-pci,fsdev=results,mount_tag=results"
+	"${shares[@]}"
 	"${qdev[@]}"
 	-chardev "file,id=con,path=$RES/console.log" -serial chardev:con
 	-kernel "$KERNEL" -append "$append")
@@ -188,7 +217,8 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	echo "kernel: $(cat "$KVERSION_FILE" 2>/dev/null || echo unknown) ($KERNEL)"
 	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg,thread=$TCG_THREAD"
 	echo "host: $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -r)"
-	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'"
+	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'${SWAP:+ swap=$SWAP}"
+	[ -n "$INITRD" ] && echo "initrd: $INITRD"
 	[ -n "$SLOWDOWN" ] && echo "slowdown: QEMU limited to 1/$SLOWDOWN of the host's $(nproc) CPUs (VMTEST_SLOWDOWN)"
 	echo "append: $append"
 	echo "command: $CMD"
@@ -280,6 +310,14 @@ if [ -n "$tailpid" ]; then
 	wait "$tailpid" 2>/dev/null || true	# 143: it was killed
 fi
 echo "finished: $(date -Is), $((SECONDS - t0))s, qemu rc $qrc" >>"$RES/meta.txt"
+# An initramfs reports on the console only: its KTAP (from the "TAP
+# version" line on), the kernel log and "vmtest-rc: N".
+if [ -n "$INITRD" ]; then
+	tr -d '\r' <"$RES/console.log" >"$RES/dmesg.txt"
+	sed -n '/^TAP version/,/^vmtest-rc: /p' "$RES/dmesg.txt" | grep -v '^vmtest-rc: ' >"$RES/ktap.log" || true
+	sed -n 's/^vmtest-rc: \([0-9]*\)$/\1/p' "$RES/dmesg.txt" | tail -1 | grep . >"$RES/rc" ||
+		rm -f "$RES/rc"
+fi
 
 fail() {
 	warn "$1"

@@ -269,7 +269,9 @@ static pid_t start_hog(void)
 
 /*
  * One churner: take @quota bytes in chunks; each chunk must be all zero;
- * then write a pattern and free it for the others.  Exit 1 on a non-zero
+ * then write a pattern, hold the chunk a while, check the pattern is still
+ * there (a late kprezerod store into memory already handed out would have
+ * cleared some of it) and free it for the others.  Exit 1 on a wrong
  * byte, after printing where.
  */
 static void churn(int id, enum vm_mem_backing_src_type type, size_t quota)
@@ -297,6 +299,15 @@ static void churn(int id, enum vm_mem_backing_src_type type, size_t quota)
 			}
 		}
 		memset(m.addr, 0x5a + id, CHUNK);
+		if (rand_r(&seed) % 2)
+			usleep(rand_r(&seed) % 100000);
+		for (size_t i = 0; i < CHUNK / 8; i++) {
+			if (w[i] != 0x0101010101010101ULL * (uint8_t)(0x5a + id)) {
+				printf("# churner %d: %s chunk %lu: byte %lu changed under its owner to 0x%016lx\n",
+				       id, vm_mem_backing_src_alias(type)->name, done / CHUNK, i * 8, w[i]);
+				exit(1);
+			}
+		}
 		hostmem_free(&m);
 		/* Sometimes give kprezerod time to clear what was freed. */
 		if (rand_r(&seed) % 2)
