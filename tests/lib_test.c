@@ -2,7 +2,8 @@
 /*
  * lib_test: unit tests of selftests/lib that need no device, no KVM and no
  * root: BDF parsing, IOMMU mode names, the sysfs-style file helpers, host
- * memory allocation checks, phase timing and the median of repeated timings.
+ * memory allocation checks, phase timing, the median of repeated timings
+ * and the CSV schema of vm_create_test (bench/report.sh reads it by name).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,8 @@
 #include "hostmem.h"
 #include "phase.h"
 #include "sysutil.h"
+#include "vmm.h"
+#include <sys/utsname.h>
 
 TEST(bdf_valid)
 {
@@ -152,6 +155,107 @@ TEST(median_of_timings)
 	EXPECT_EQ(9, dup[2]);
 	EXPECT_EQ(-1, ns_median(none, 0));
 	EXPECT_EQ(123, none[0]);			/* untouched */
+}
+
+/* A result whose every field has its own value, to see each one land in its column. */
+static void distinct_result(struct vmm_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < VMM_NR_PHASES; i++) {
+		r->t[i].wall_ns = (i + 1) * 1000000000LL + 1000;
+		r->t[i].cpu_ns = (i + 1) * 1000000LL;
+	}
+	r->dma.map_ioctls = 1;
+	r->dma.map_bytes = 2UL << 20;
+	r->dma.unmap_ioctls = 3;
+	r->dma.unmap_bytes = 4UL << 20;
+	r->ram_map_ioctls = 5;
+	r->ram_map_bytes = 6UL << 20;
+	r->high_map_bytes = 7UL << 20;
+	r->map_eexist = 8;
+	r->map_overlaps = 9;
+	r->dups_skipped = 10;
+	r->toggle_unmaps = 11;
+	r->toggle_unmap_bytes = 12UL << 20;
+	r->toggle_unmap_end = 13;
+	r->vmm_resets = 14;
+	r->kernel_resets = -1;
+	r->memslot_updates = 16;
+	r->bar_slots = 17;
+	r->bar_slots_dirty = 18;
+	r->bar_map_bytes = 19UL << 20;
+	r->bar_map_failed = 20;
+	r->faults = 21;
+	r->numa_sampled = 22;
+	r->numa_outside = 23;
+	r->guest_started = true;
+	r->edu = -1;
+	r->nr_flr = 2;
+}
+
+/*
+ * The columns and their order as bench/report.sh and the committed results
+ * know them: a change here must be a change there too.
+ */
+TEST(vm_create_csv_schema)
+{
+	static const char * const columns[] = {
+		"kernel", "label", "mem_mib", "backing", "numa", "prefault", "iommu", "devices",
+		"flr_devices", "vcpus", "fixes", "toggles", "p2p",
+		"ram_s", "ram_cpu_s", "kvm_s", "kvm_cpu_s", "iommu_s", "iommu_cpu_s",
+		"devices_s", "devices_cpu_s", "dma_map_s", "dma_map_cpu_s", "bars_s", "bars_cpu_s",
+		"firmware_s", "firmware_cpu_s", "boot_s", "boot_cpu_s", "total_s", "total_cpu_s",
+		"map_ioctls", "map_mib", "unmap_ioctls", "unmap_mib", "ram_map_ioctls", "ram_map_mib",
+		"high_map_mib", "map_eexist", "map_overlaps", "dups_skipped", "toggle_unmaps",
+		"toggle_unmap_mib", "toggle_unmap_end", "vmm_resets", "kernel_resets",
+		"memslot_updates", "bar_slots", "bar_slots_dirty", "bar_map_mib", "bar_map_failed",
+		"faults", "numa_sampled", "numa_outside", "guest_started", "edu",
+	};
+	static const char row_tail[] =
+		"1,2,3,4,5,6,7,8,9,10,11,12,13,14,-1,16,17,18,19,20,21,22,23,1,-1\n";
+	struct vmm_config cfg = {
+		.mem_size = 1UL << 30, .backing = VM_MEM_SRC_ANONYMOUS_THP,
+		.numa_mode = MPOL_INTERLEAVE, .numa_nodes = "0,1", .prefault = true,
+		.iommu_mode = VFIO_MODE_TYPE1V2, .nr_devices = 3, .nr_vcpus = 2,
+		.fixes = 1u << VMM_FIX_DEDUP_MAP, .toggles = 4, .label = "opt",
+	};
+	struct vmm_result res;
+	char *buf = NULL, want[512], header[1024];
+	size_t len = 0;
+	struct utsname u;
+	FILE *f;
+
+	header[0] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
+		snprintf(header + strlen(header), sizeof(header) - strlen(header), "%s%s",
+			 i ? "," : "", columns[i]);
+	strcat(header, "\n");
+	f = open_memstream(&buf, &len);
+	ASSERT_NE(NULL, f);
+	vmm_csv_header(f);
+	fclose(f);
+	EXPECT_STREQ(header, buf);
+	free(buf);
+
+	distinct_result(&res);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ASSERT_NE(NULL, f);
+	vmm_csv_row(f, &cfg, &res);
+	fclose(f);
+	uname(&u);
+	snprintf(want, sizeof(want), "%s,opt,1024,%s,interleave:0+1,1,%s,3,2,2,dedup-map,4,0,",
+		 u.release, vm_mem_backing_src_alias(VM_MEM_SRC_ANONYMOUS_THP)->name,
+		 vfio_iommu_mode_name(VFIO_MODE_TYPE1V2));
+	EXPECT_EQ(0, strncmp(want, buf, strlen(want))) TH_LOG("row starts\n%s\nnot\n%s", buf, want);
+	for (int i = 0; i < VMM_NR_PHASES; i++) {
+		char col[64];
+
+		snprintf(col, sizeof(col), "%d.000001,0.%03d000,", i + 1, i + 1);
+		EXPECT_NE(NULL, strstr(buf, col)) TH_LOG("no phase %d columns \"%s\" in %s", i, col, buf);
+	}
+	EXPECT_STREQ(row_tail, buf + strlen(buf) - strlen(row_tail));
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

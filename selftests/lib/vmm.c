@@ -4,9 +4,11 @@
  * See vmm.h for the model.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <numa.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -949,12 +951,83 @@ int vmm_check_config(const struct vmm_config *cfg, char *err, size_t len)
 
 /* ---- CSV ------------------------------------------------------------------ */
 
+/*
+ * The counts of a result, in their CSV column order after the phases: the
+ * one list the CSV header, the CSV row and vm_create_test's table are made
+ * from.  bench/report.sh reads the columns by name.
+ */
+enum vmm_count_kind { VMM_U64, VMM_MIB, VMM_S64, VMM_INT, VMM_BOOL };
+static const struct vmm_count {
+	const char *name;
+	size_t off;
+	enum vmm_count_kind kind;
+} vmm_counts[] = {
+#define COUNT(name, member, kind) { name, offsetof(struct vmm_result, member), VMM_##kind }
+	COUNT("map_ioctls", dma.map_ioctls, U64),
+	COUNT("map_mib", dma.map_bytes, MIB),
+	COUNT("unmap_ioctls", dma.unmap_ioctls, U64),
+	COUNT("unmap_mib", dma.unmap_bytes, MIB),
+	COUNT("ram_map_ioctls", ram_map_ioctls, U64),
+	COUNT("ram_map_mib", ram_map_bytes, MIB),
+	COUNT("high_map_mib", high_map_bytes, MIB),
+	COUNT("map_eexist", map_eexist, U64),
+	COUNT("map_overlaps", map_overlaps, U64),
+	COUNT("dups_skipped", dups_skipped, U64),
+	COUNT("toggle_unmaps", toggle_unmaps, U64),
+	COUNT("toggle_unmap_mib", toggle_unmap_bytes, MIB),
+	COUNT("toggle_unmap_end", toggle_unmap_end, U64),
+	COUNT("vmm_resets", vmm_resets, U64),
+	COUNT("kernel_resets", kernel_resets, S64),
+	COUNT("memslot_updates", memslot_updates, U64),
+	COUNT("bar_slots", bar_slots, INT),
+	COUNT("bar_slots_dirty", bar_slots_dirty, INT),
+	COUNT("bar_map_mib", bar_map_bytes, MIB),
+	COUNT("bar_map_failed", bar_map_failed, U64),
+	COUNT("faults", faults, U64),
+	COUNT("numa_sampled", numa_sampled, INT),
+	COUNT("numa_outside", numa_outside, INT),
+	COUNT("guest_started", guest_started, BOOL),
+	COUNT("edu", edu, INT),
+#undef COUNT
+};
+
+int vmm_nr_counts(void)
+{
+	return ARRAY_SIZE(vmm_counts);
+}
+
+const char *vmm_count_name(int i)
+{
+	return vmm_counts[i].name;
+}
+
+int64_t vmm_count(const struct vmm_result *res, int i)
+{
+	const void *p = (const char *)res + vmm_counts[i].off;
+
+	switch (vmm_counts[i].kind) {
+	case VMM_U64:
+		return *(const uint64_t *)p;
+	case VMM_MIB:
+		return *(const uint64_t *)p >> 20;
+	case VMM_S64:
+		return *(const int64_t *)p;
+	case VMM_INT:
+		return *(const int *)p;
+	case VMM_BOOL:
+		return *(const bool *)p;
+	}
+	return 0;
+}
+
 void vmm_csv_header(FILE *f)
 {
 	fprintf(f, "kernel,label,mem_mib,backing,numa,prefault,iommu,devices,flr_devices,vcpus,fixes,toggles,p2p");
 	for (int i = 0; i < VMM_NR_PHASES; i++)
 		fprintf(f, ",%s_s,%s_cpu_s", phase_names[i], phase_names[i]);
-	fprintf(f, ",map_ioctls,map_mib,unmap_ioctls,unmap_mib,ram_map_ioctls,ram_map_mib,high_map_mib,map_eexist,map_overlaps,dups_skipped,toggle_unmaps,toggle_unmap_mib,toggle_unmap_end,vmm_resets,kernel_resets,memslot_updates,bar_slots,bar_slots_dirty,bar_map_mib,bar_map_failed,faults,numa_sampled,numa_outside,guest_started,edu\n");
+	for (int i = 0; i < vmm_nr_counts(); i++)
+		fprintf(f, ",%s", vmm_count_name(i));
+	fprintf(f, "\n");
 }
 
 static const char *numa_name(int mode)
@@ -988,12 +1061,7 @@ void vmm_csv_row(FILE *f, const struct vmm_config *cfg, const struct vmm_result 
 		cfg->nr_vcpus, fixes[0] ? fixes : "none", cfg->toggles, cfg->p2p);
 	for (int i = 0; i < VMM_NR_PHASES; i++)
 		fprintf(f, ",%.6f,%.6f", ns_to_s(res->t[i].wall_ns), ns_to_s(res->t[i].cpu_ns));
-	fprintf(f, ",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%lu,%ld,%lu,%d,%d,%lu,%lu,%lu,%d,%d,%d,%d\n",
-		res->dma.map_ioctls, res->dma.map_bytes >> 20, res->dma.unmap_ioctls,
-		res->dma.unmap_bytes >> 20, res->ram_map_ioctls, res->ram_map_bytes >> 20,
-		res->high_map_bytes >> 20, res->map_eexist, res->map_overlaps, res->dups_skipped, res->toggle_unmaps,
-		res->toggle_unmap_bytes >> 20, res->toggle_unmap_end, res->vmm_resets,
-		res->kernel_resets, res->memslot_updates, res->bar_slots, res->bar_slots_dirty,
-		res->bar_map_bytes >> 20, res->bar_map_failed, res->faults, res->numa_sampled,
-		res->numa_outside, res->guest_started, res->edu);
+	for (int i = 0; i < vmm_nr_counts(); i++)
+		fprintf(f, ",%" PRId64, vmm_count(res, i));
+	fprintf(f, "\n");
 }

@@ -141,6 +141,11 @@ int vmm_check_config(const struct vmm_config *cfg, char *err, size_t len);
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, size_t len);
 
 /* One machine-readable line per run (README: "vm_create CSV"). */
+/* The counts of a result, in CSV column order: their number, names, values. */
+int vmm_nr_counts(void);
+const char *vmm_count_name(int i);
+int64_t vmm_count(const struct vmm_result *res, int i);
+
 void vmm_csv_header(FILE *f);
 void vmm_csv_row(FILE *f, const struct vmm_config *cfg, const struct vmm_result *res);
 
