@@ -85,6 +85,12 @@ blurb() {
 			      printf "                          enabling dirty logging visits %d -> %d rmap heads,\n", h[0], h[1]
 			      printf "                          %.4f -> %.4f s (%.3fx, fastest of 7)\n", t[0], t[1], (t[0] > 0 ? t[1] / t[0] : 0) }' "$r"
 	fi
+	# What changed since the last posting: hand-written, kept beside the
+	# series (patches/changes.txt), so that a regenerated letter keeps it.
+	if [ -s "$TOP/patches/changes.txt" ]; then
+		echo
+		cat "$TOP/patches/changes.txt"
+	fi
 	cat <<-EOF
 
 	The selftests, the VMM model and the bench are at the project's
