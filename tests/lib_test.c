@@ -3,7 +3,9 @@
  * lib_test: unit tests of selftests/lib that need no device, no KVM and no
  * root: BDF parsing, IOMMU mode names, the sysfs-style file helpers, host
  * memory allocation checks, phase timing, the median of repeated timings
- * and the CSV schema of vm_create_test (bench/report.sh reads it by name).
+ * the CSV schema of vm_create_test (bench/report.sh reads it by name) and
+ * the VMM model's RAM layout: the legacy PAM-merge churn and the 1 MiB split,
+ * by counting, without a guest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include "phase.h"
 #include "sysutil.h"
 #include "vmm.h"
+#include "vmm_layout.h"
 #include <sys/utsname.h>
 
 TEST(bdf_valid)
@@ -256,6 +259,122 @@ TEST(vm_create_csv_schema)
 	}
 	EXPECT_STREQ(row_tail, buf + strlen(buf) - strlen(row_tail));
 	free(buf);
+}
+
+/*
+ * The VMM model's listener, replayed without a device: the views vmm_run()
+ * goes through (building, then firmware toggles of the legacy area) and
+ * what is unmapped and mapped, with a record of the mappings as the kernel
+ * would have them.  A map over a mapped range is what type1 refuses with
+ * EEXIST (QEMU then unmaps and maps again).
+ */
+struct layout_model {
+	bool dedup, in_toggle;
+	struct vmm_range view[VMM_MAX_SECTIONS], mapped[16];
+	int nr_view, nr_mapped;
+	int maps, unmaps, skipped, eexist, toggle_unmaps;
+	uint64_t high_map_bytes, toggle_unmap_bytes, toggle_unmap_end;
+};
+
+static int model_find(struct layout_model *m, struct vmm_range r, bool exact)
+{
+	for (int i = 0; i < m->nr_mapped; i++)
+		if (exact ? vmm_range_same(m->mapped[i], r) : vmm_range_overlap(m->mapped[i], r))
+			return i;
+	return -1;
+}
+
+static bool model_is_mapped(void *ctx, struct vmm_range r)
+{
+	return model_find(ctx, r, true) >= 0;
+}
+
+static void model_unmap(struct layout_model *m, struct vmm_range r)
+{
+	int i = model_find(m, r, true);
+
+	if (i >= 0)
+		m->mapped[i] = m->mapped[--m->nr_mapped];
+	m->unmaps++;
+	if (m->in_toggle) {
+		m->toggle_unmaps++;
+		m->toggle_unmap_bytes += r.size;
+		if (r.start + r.size > m->toggle_unmap_end)
+			m->toggle_unmap_end = r.start + r.size;
+	}
+}
+
+static void model_set_view(struct layout_model *m, const struct vmm_range *next, int n)
+{
+	struct vmm_view_change ch;
+
+	vmm_view_change(m->view, m->nr_view, next, n, m->dedup ? model_is_mapped : NULL, m, &ch);
+	for (int i = 0; i < ch.nr_unmap; i++)
+		model_unmap(m, m->view[ch.unmap[i]]);
+	m->skipped += ch.nr_skipped;
+	for (int i = 0; i < ch.nr_map; i++) {
+		struct vmm_range r = next[ch.map[i]];
+
+		if (model_find(m, r, false) >= 0) {
+			m->eexist++;
+			model_unmap(m, r);
+		}
+		m->maps++;
+		m->mapped[m->nr_mapped++] = r;
+		if (r.start + r.size > VMM_LOW_SPLIT)
+			m->high_map_bytes += r.start + r.size -
+					     (r.start > VMM_LOW_SPLIT ? r.start : VMM_LOW_SPLIT);
+	}
+	memcpy(m->view, next, n * sizeof(*next));
+	m->nr_view = n;
+}
+
+static void model_run(struct layout_model *m, uint64_t mem, bool split, int toggles)
+{
+	struct vmm_range s[VMM_MAX_SECTIONS];
+
+	for (int step = 0; step < VMM_BUILD_STEPS; step++)
+		model_set_view(m, s, vmm_build_sections(mem, split, step, s));
+	m->in_toggle = true;
+	for (int i = 0; i < toggles; i++)
+		model_set_view(m, s, vmm_ram_sections(mem, split, i % 2, s));
+	m->in_toggle = false;
+}
+
+/* QEMU as it is: the PAM alias merges with the RAM beside it. */
+TEST(layout_legacy_pam_churn)
+{
+	const uint64_t mem = 2ULL << 30, high = mem - VMM_LOW_SPLIT;
+	struct layout_model m = { .dedup = false };
+
+	model_run(&m, mem, false, 4);
+	/* Every toggle unmaps RAM above 1 MiB: the whole of it, or its part. */
+	EXPECT_EQ(6, m.toggle_unmaps);	/* 1 + 2 + 1 + 2 sections */
+	EXPECT_EQ(mem, m.toggle_unmap_end);
+	EXPECT_EQ(2 * mem + 2 * (VMM_PAM_START + high), m.toggle_unmap_bytes);
+	/* RAM above 1 MiB mapped once per view that holds it: 2 built, 4 toggled. */
+	EXPECT_EQ(6 * high, m.high_map_bytes);
+	/* Building maps conventional RAM again beside extended RAM: EEXIST. */
+	EXPECT_EQ(1, m.eexist);
+	EXPECT_EQ(0, m.skipped);
+	EXPECT_EQ(1, m.nr_mapped);	/* one merged mapping at the end */
+}
+
+/* VMM_FIX_SPLIT_LOW and VMM_FIX_DEDUP_MAP: toggles touch the first MiB only. */
+TEST(layout_split_low_dedup)
+{
+	const uint64_t mem = 2ULL << 30, high = mem - VMM_LOW_SPLIT;
+	struct layout_model m = { .dedup = true };
+
+	model_run(&m, mem, true, 4);
+	EXPECT_EQ(4, m.toggle_unmaps);
+	EXPECT_EQ(VMM_LOW_SPLIT, m.toggle_unmap_end);
+	EXPECT_EQ(2 * VMM_LOW_SPLIT + 2 * VMM_PAM_START, m.toggle_unmap_bytes);
+	EXPECT_EQ(high, m.high_map_bytes);	/* mapped exactly once */
+	EXPECT_EQ(0, m.eexist);
+	/* Known mapped, not mapped again: building 2, then each toggle 1. */
+	EXPECT_EQ(2 + 4, m.skipped);
+	EXPECT_EQ(2, m.nr_mapped);
 }
 
 TEST_HARNESS_MAIN

@@ -26,14 +26,11 @@
 #include "sysutil.h"
 #include "vmm.h"
 
-#define LEGACY_LOW	(640ULL << 10)	/* conventional memory, registered first */
-#define PAM_START	0xc0000ULL	/* the legacy area firmware toggles */
-#define PAM_END		0x100000ULL
 #define MAGIC_OFF	(VMM_LOW_SPLIT + 0x1000)	/* the value the guest reads */
 #define EDU_SRC_OFF	(VMM_LOW_SPLIT + 0x2000)	/* edu copies this page ... */
 #define EDU_DST_OFF	(VMM_LOW_SPLIT + 0x3000)	/* ... to this one */
 #define BAR_WINDOW	(64ULL << 30)	/* model address of the first BAR */
-#define MAX_SECTIONS	4
+#define MAX_SECTIONS	VMM_MAX_SECTIONS
 #define MAX_MAPS	64
 #define MAX_BARS	(VMM_MAX_DEVICES * PCI_STD_NUM_BARS)
 #define SLOT_RAM_FIRST	1		/* the library's own memslot is 0 */
@@ -73,11 +70,6 @@ const char *vmm_phase_name(enum vmm_phase ph)
 	return ph < VMM_NR_PHASES ? phase_names[ph] : "?";
 }
 
-struct range {
-	uint64_t start;
-	uint64_t size;
-};
-
 struct vmm_bar {
 	int dev;
 	int idx;
@@ -97,13 +89,13 @@ struct vmm {
 	struct vfio_iommu *iommu;
 	struct vfio_pci_dev *dev[VMM_MAX_DEVICES];
 	/* What the kernel has mapped for guest RAM (the truth, for cleanup). */
-	struct range mapped[MAX_MAPS];
+	struct vmm_range mapped[MAX_MAPS];
 	int nr_mapped;
 	/* The RAM sections the DMA side has been told about. */
-	struct range view[MAX_SECTIONS];
+	struct vmm_range view[MAX_SECTIONS];
 	int nr_view;
 	/* The RAM memslots KVM has, and their ids. */
-	struct range slots[MAX_SECTIONS];
+	struct vmm_range slots[MAX_SECTIONS];
 	uint32_t slot_id[MAX_SECTIONS];
 	int nr_slots;
 	struct vmm_bar bars[MAX_BARS];
@@ -186,20 +178,10 @@ static uint64_t run_to_ucall(struct kvm_vcpu *vcpu, uint64_t *val)
 
 /* ---- guest RAM: views, DMA maps, memslots -------------------------------- */
 
-static bool same(struct range a, struct range b)
-{
-	return a.start == b.start && a.size == b.size;
-}
-
-static bool overlap(struct range a, struct range b)
-{
-	return a.start < b.start + b.size && b.start < a.start + a.size;
-}
-
-static int mapped_find(struct vmm *v, struct range r, bool exact)
+static int mapped_find(struct vmm *v, struct vmm_range r, bool exact)
 {
 	for (int i = 0; i < v->nr_mapped; i++)
-		if (exact ? same(v->mapped[i], r) : overlap(v->mapped[i], r))
+		if (exact ? vmm_range_same(v->mapped[i], r) : vmm_range_overlap(v->mapped[i], r))
 			return i;
 	return -1;
 }
@@ -219,7 +201,7 @@ static uint64_t ram_iova(uint64_t a)
 }
 
 /* DMA-map RAM range @r: two MAPs if it spans the hole, or none. */
-static int ram_dma_map(struct vmm *v, struct range r)
+static int ram_dma_map(struct vmm *v, struct vmm_range r)
 {
 	uint64_t end = r.start + r.size, low;
 	int ret;
@@ -238,14 +220,14 @@ static int ram_dma_map(struct vmm *v, struct range r)
 }
 
 /* One UNMAP covers both parts of a range that spans the hole. */
-static int ram_dma_unmap(struct vmm *v, struct range r)
+static int ram_dma_unmap(struct vmm *v, struct vmm_range r)
 {
 	uint64_t first = ram_iova(r.start);
 
 	return __vfio_dma_unmap(v->iommu, first, ram_iova(r.start + r.size - 1) + 1 - first, NULL);
 }
 
-static int ram_unmap(struct vmm *v, struct range r)
+static int ram_unmap(struct vmm *v, struct vmm_range r)
 {
 	int i = mapped_find(v, r, true), ret;
 
@@ -264,7 +246,7 @@ static int ram_unmap(struct vmm *v, struct range r)
 	return 0;
 }
 
-static int ram_map(struct vmm *v, struct range r)
+static int ram_map(struct vmm *v, struct vmm_range r)
 {
 	int ret;
 
@@ -294,51 +276,15 @@ static int ram_map(struct vmm *v, struct range r)
 }
 
 /* The RAM sections of a view, with the low legacy area as RAM or not. */
-static int ram_sections(struct vmm *v, bool low_is_ram, struct range *out)
+static int ram_sections(struct vmm *v, bool low_is_ram, struct vmm_range *out)
 {
-	uint64_t mem = v->cfg->mem_size;
-	uint64_t cut = fix(v, VMM_FIX_SPLIT_LOW) ? VMM_LOW_SPLIT : mem;
-	int n = 0;
-
-	if (low_is_ram) {
-		out[n++] = (struct range){ 0, cut };
-	} else {
-		out[n++] = (struct range){ 0, PAM_START };
-		cut = fix(v, VMM_FIX_SPLIT_LOW) ? VMM_LOW_SPLIT : PAM_END;
-	}
-	if (cut < mem)
-		out[n++] = (struct range){ cut, mem - cut };
-	return n;
+	return vmm_ram_sections(v->cfg->mem_size, fix(v, VMM_FIX_SPLIT_LOW), low_is_ram, out);
 }
 
-/*
- * The views while the machine is built, as a memory listener sees them:
- * conventional RAM, then extended RAM beside it, then the legacy area turned
- * into RAM, which merges everything (or, split, the first MiB).
- */
-static int build_sections(struct vmm *v, int step, struct range *out)
+/* Is @r mapped exactly: VMM_FIX_DEDUP_MAP's record. */
+static bool is_mapped(void *ctx, struct vmm_range r)
 {
-	uint64_t mem = v->cfg->mem_size;
-
-	switch (step) {
-	case 0:
-		out[0] = (struct range){ 0, LEGACY_LOW };
-		return 1;
-	case 1:
-		out[0] = (struct range){ 0, LEGACY_LOW };
-		out[1] = (struct range){ VMM_LOW_SPLIT, mem - VMM_LOW_SPLIT };
-		return 2;
-	default:
-		return ram_sections(v, true, out);
-	}
-}
-
-static bool in_list(struct range r, const struct range *list, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (same(r, list[i]))
-			return true;
-	return false;
+	return mapped_find(ctx, r, true) >= 0;
 }
 
 /*
@@ -346,25 +292,23 @@ static bool in_list(struct range r, const struct range *list, int n)
  * disappear are unmapped.  Every section of the new view is mapped, unless
  * VMM_FIX_DEDUP_MAP knows it is mapped already.
  */
-static int set_view(struct vmm *v, const struct range *next, int n)
+static int set_view(struct vmm *v, const struct vmm_range *next, int n)
 {
+	struct vmm_view_change ch;
 	int ret;
 
 	if (!v->iommu)
 		return 0;	/* no passthrough device: nothing is DMA-mapped */
-	for (int i = 0; i < v->nr_view; i++) {
-		if (in_list(v->view[i], next, n))
-			continue;
-		ret = ram_unmap(v, v->view[i]);
+	vmm_view_change(v->view, v->nr_view, next, n,
+			fix(v, VMM_FIX_DEDUP_MAP) ? is_mapped : NULL, v, &ch);
+	for (int i = 0; i < ch.nr_unmap; i++) {
+		ret = ram_unmap(v, v->view[ch.unmap[i]]);
 		if (ret)
 			return ret;
 	}
-	for (int i = 0; i < n; i++) {
-		if (fix(v, VMM_FIX_DEDUP_MAP) && mapped_find(v, next[i], true) >= 0) {
-			v->res->dups_skipped++;
-			continue;
-		}
-		ret = ram_map(v, next[i]);
+	v->res->dups_skipped += ch.nr_skipped;
+	for (int i = 0; i < ch.nr_map; i++) {
+		ret = ram_map(v, next[ch.map[i]]);
 		if (ret)
 			return ret;
 	}
@@ -374,12 +318,12 @@ static int set_view(struct vmm *v, const struct range *next, int n)
 }
 
 /* Move the KVM RAM memslots to @next: changed sections only, as QEMU does. */
-static void set_kvm_slots(struct vmm *v, const struct range *next, int n)
+static void set_kvm_slots(struct vmm *v, const struct vmm_range *next, int n)
 {
 	uint32_t ids[MAX_SECTIONS] = {};
 
 	for (int i = 0; i < v->nr_slots; i++) {
-		if (in_list(v->slots[i], next, n))
+		if (vmm_range_in(v->slots[i], next, n))
 			continue;
 		vm_set_user_memory_region(v->vm, v->slot_id[i], 0,
 					  VMM_RAM_GPA + v->slots[i].start, 0, NULL);
@@ -388,7 +332,7 @@ static void set_kvm_slots(struct vmm *v, const struct range *next, int n)
 	}
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < v->nr_slots; j++)
-			if (v->slot_id[j] && same(next[i], v->slots[j]))
+			if (v->slot_id[j] && vmm_range_same(next[i], v->slots[j]))
 				ids[i] = v->slot_id[j];
 	for (int i = 0; i < n; i++) {
 		uint32_t id;
@@ -444,7 +388,7 @@ static int phase_ram(struct vmm *v)
 
 static void phase_kvm(struct vmm *v)
 {
-	struct range sections[MAX_SECTIONS];
+	struct vmm_range sections[MAX_SECTIONS];
 	int n = ram_sections(v, true, sections);
 	uint64_t gpa;
 
@@ -535,7 +479,7 @@ static int phase_devices_and_dma(struct vmm *v)
 	const struct vmm_config *cfg = v->cfg;
 	struct open_job jobs[VMM_MAX_DEVICES] = {};
 	pthread_t threads[VMM_MAX_DEVICES];
-	struct range sections[MAX_SECTIONS];
+	struct vmm_range sections[MAX_SECTIONS];
 	bool parallel = fix(v, VMM_FIX_PARALLEL_RESET);
 	struct phase_clock c_dev, c_dma;
 	int n, ret = 0;
@@ -576,8 +520,8 @@ static int phase_devices_and_dma(struct vmm *v)
 
 	/* The DMA map, while the devices reset when the fix is on. */
 	phase_start_thread(&c_dma);
-	for (int step = 0; step < 3 && !ret; step++) {
-		n = build_sections(v, step, sections);
+	for (int step = 0; step < VMM_BUILD_STEPS && !ret; step++) {
+		n = vmm_build_sections(cfg->mem_size, fix(v, VMM_FIX_SPLIT_LOW), step, sections);
 		ret = set_view(v, sections, n);
 	}
 	v->res->t[VMM_PH_DMA_MAP] = phase_stop(&c_dma);
@@ -659,7 +603,7 @@ static int phase_bars(struct vmm *v)
 
 static int phase_firmware(struct vmm *v)
 {
-	struct range sections[MAX_SECTIONS];
+	struct vmm_range sections[MAX_SECTIONS];
 	int ret = 0;
 
 	v->in_toggle = true;

@@ -43,9 +43,9 @@
 #include "test_util.h"
 #include "phase.h"
 #include "vfio_dev.h"
+#include "vmm_layout.h"
 
 #define VMM_RAM_GPA	(1ULL << 32)	/* KVM GPA of model address 0 */
-#define VMM_LOW_SPLIT	(1ULL << 20)	/* VMM_FIX_SPLIT_LOW cuts RAM here */
 #define VMM_MAX_DEVICES	16
 #define VMM_MAX_VCPUS	64
 
