@@ -1,33 +1,40 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
-# A minimal KTAP emitter for the shell unit tests.  Source it, then:
-#   plan N; ok COND_EXIT_STATUS "name"; ...; done_testing
-_n=0 _fail=0 _plan=0
-plan() { _plan=$1; echo "TAP version 13"; echo "1..$1"; }
-# ok <rc> <name> [diagnostic]: rc 0 passes.
+# KTAP for the shell unit tests, printed by the kernel's own helpers
+# (tools/testing/selftests/kselftest/ktap_helpers.sh, in the tree that make
+# check's tree stage imports).  Source it, then:
+#   plan N; ok RC "name" [diagnostic]; is GOT WANT "name"; skip "name" "reason";
+#   done_testing (last: exits 0 only if every planned test passed or skipped)
+KTAP_HELPERS=${KTAP_HELPERS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/linux-patched/tools/testing/selftests/kselftest/ktap_helpers.sh}
+if [ ! -r "$KTAP_HELPERS" ]; then
+	echo "TAP version 13"
+	echo "1..0 # SKIP no $KTAP_HELPERS (make kernel-headers imports the kernel tree)"
+	exit 4
+fi
+# shellcheck source=/dev/null
+. "$KTAP_HELPERS"
+
+plan() { ktap_print_header; ktap_set_plan "$1"; }
+# ok <rc> <name> [diagnostic]: rc 0 passes; the diagnostic is printed on a failure.
 ok() {
-	_n=$((_n + 1))
 	if [ "$1" = 0 ]; then
-		echo "ok $_n $2"
+		ktap_test_pass "$2"
 	else
-		echo "not ok $_n $2"
-		[ -n "${3:-}" ] && printf '# %s\n' "$3"
-		_fail=$((_fail + 1))
+		ktap_test_fail "$2"
+		[ -n "${3:-}" ] && ktap_print_msg "$3"
 	fi
+	return 0
 }
 # skip <name> <reason>
-skip() {
-	_n=$((_n + 1))
-	echo "ok $_n $1 # SKIP $2"
-}
+skip() { ktap_test_skip "$1"; ktap_print_msg "$1: $2"; }
 # is <got> <want> <name>
 is() {
 	[ "$1" = "$2" ]; ok $? "$3" "got '$1', want '$2'"
 }
-# done_testing: fails if a test failed or the count differs from the plan.
 done_testing() {
-	[ "$_n" = "$_plan" ] || { echo "# planned $_plan tests, ran $_n"; return 1; }
-	[ $_fail = 0 ]
+	[ $((KTAP_TESTNO - 1)) = "$KSFT_NUM_TESTS" ] ||
+		ktap_print_msg "planned $KSFT_NUM_TESTS tests, ran $((KTAP_TESTNO - 1))"
+	ktap_finished
 }
 # ktap_tmpdir: a scratch directory in $tmp, removed when the script exits.
 ktap_tmpdir() {
