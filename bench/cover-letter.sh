@@ -30,15 +30,15 @@ blurb() {
 	dirty logging is turned on, and a handful of VMM-side fixes.  This series
 	is the kernel side, against Linux $(meta kernel_release):
 
-	  0001-0002  pre-zero free pages in the background (kprezerod, at idle
+	  $(switch_field prezero 2)  pre-zero free pages in the background (kprezerod, at idle
 	             priority) and let THP and hugetlb faults skip the clearing of
-	             pages that are known zero;  /sys/kernel/mm/prezero/enabled
-	  0003-0005  pin_user_pages_remote_runs(), and VFIO type1 pinning,
+	             pages that are known zero;  $(switch_param prezero)
+	  $(switch_field pin_runs 2)  pin_user_pages_remote_runs(), and VFIO type1 pinning,
 	             accounting and mapping physically contiguous runs and PFNMAP
-	             leaf entries at once;  vfio_iommu_type1.pin_runs
-	  0006       count rmap entries per memslot and level with a bit per
+	             leaf entries at once;  $(switch_param pin_runs)
+	  $(printf '%-9s' "$(switch_field rmap_skip_empty 2)")  count rmap entries per memslot and level with a bit per
 	             non-empty head, and skip empty ones in slot-wide rmap walks;
-	             kvm.rmap_skip_empty
+	             $(switch_param rmap_skip_empty)
 
 	Each change has a runtime switch, so both paths can be measured in one
 	boot (pre-zeroing is off unless prezero=on is on the kernel command

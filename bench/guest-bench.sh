@@ -16,6 +16,8 @@ set -uo pipefail
 case "${1:-}" in base|patched|shadow) ;; *) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;; esac
 MODE=$1
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$TOP/bench/lib.sh"	# switch_* (bench/switches)
 KSFT=${KSFT_INSTALL_PATH:-$TOP/build/kselftest_install}
 VMC=$KSFT/vm_create/vm_create_test
 DLE=$KSFT/dirty_log_enable/dirty_log_enable_test
@@ -92,14 +94,23 @@ for s in $SIZES; do
 	[ $((m >> 20)) -gt $max_mib ] && max_mib=$((m >> 20))
 done
 
-prezero=/sys/kernel/mm/prezero
-prezero_on() { [ -r $prezero/enabled ] && [ "$(cat $prezero/enabled)" = 1 ]; }
+prezero=$(dirname "$(switch_path prezero)")
+prezero_on() { [ -r "$(switch_path prezero)" ] && [ "$(cat "$(switch_path prezero)")" = 1 ]; }
 # prezero_settle: let kprezerod catch up; prints seconds waited and its CPU s.
+# It gives up (and says so) only when the worker makes no progress for 60 s:
+# pending_kb reaches no new low and prezero_zeroed does not move.
 prezero_settle() {
-	local pid cpu0 cpu1 w0=$SECONDS
+	local pid cpu0 cpu1 w0=$SECONDS moved=$SECONDS pending low=-1 z z0=
 	pid=$(cat $prezero/worker_pid)
 	cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-	while [ "$(cat $prezero/pending_kb)" != 0 ] && [ $((SECONDS - w0)) -lt 600 ]; do
+	while pending=$(cat $prezero/pending_kb) && [ "$pending" != 0 ]; do
+		z=$(awk '$1 == "prezero_zeroed" { print $2 }' /proc/vmstat)
+		if [ "$low" = -1 ] || [ "$pending" -lt "$low" ] || [ "$z" != "$z0" ]; then
+			low=$pending z0=$z moved=$SECONDS
+		elif [ $((SECONDS - moved)) -ge 60 ]; then
+			say "kprezerod made no progress for 60 s: ${pending} KiB left" >&2
+			break
+		fi
 		sleep 1
 	done
 	cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
@@ -162,12 +173,12 @@ if [ "$MODE" = patched ]; then
 	if [ -d $prezero ]; then
 		PROFILES=optimized
 		for on in 0 1; do
-			echo "$on" >$prezero/enabled
+			echo "$on" >"$(switch_path prezero)"
 			run "patch-prezero-$on" -m "$psize" $(dev_args 1)
 		done
 		PROFILES="legacy optimized"
 	fi
-	knob=/sys/module/vfio_iommu_type1/parameters/pin_runs
+	knob=$(switch_path pin_runs)
 	if [ -w $knob ]; then
 		# Prefaulted: what is left of the map once pages exist is pinning.
 		PROFILES=optimized

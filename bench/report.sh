@@ -256,9 +256,9 @@ patch_row() {  # patch_row NAME GROUP_PREFIX PHASE
 	echo "| patch (switch) | phase | phase off | phase on | on/off | total off | total on | on/off |"
 	echo "|---|---|---|---|---|---|---|---|"
 	[ "$(get patched patch-prezero-0 optimized runs)" != - ] &&
-		patch_row "0001-0002 pre-zeroing (/sys/kernel/mm/prezero/enabled)" patch-prezero dma_map
+		patch_row "$(switch_title prezero)" patch-prezero dma_map
 	[ "$(get patched patch-pin_runs-0 optimized runs)" != - ] &&
-		patch_row "0003-0005 contiguous runs (vfio_iommu_type1.pin_runs), RAM prefaulted" patch-pin_runs dma_map
+		patch_row "$(switch_title pin_runs), RAM prefaulted" patch-pin_runs dma_map
 	echo
 	w=$(cat "$OUT/raw/patched/patch-prezero-1.prezero" 2>/dev/null || true)
 	if [ -n "$w" ]; then
@@ -270,7 +270,7 @@ patch_row() {  # patch_row NAME GROUP_PREFIX PHASE
 	fi
 	r=$OUT/raw/shadow/patch-rmap_skip_empty.csv
 	if [ -f "$r" ]; then
-		echo "0006 rmap walks (kvm.rmap_skip_empty), booted with kvm.tdp_mmu=0:"
+		echo "$(switch_title rmap_skip_empty), booted with kvm.tdp_mmu=0:"
 		echo "enabling dirty logging on a sparse memslot (dirty_log_enable_test, 7 enables per mode)."
 		echo
 		echo "| skip empty | slot | pages touched | rmap heads visited | enable min | median | max |"

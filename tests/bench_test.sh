@@ -9,7 +9,7 @@ B=$T/../bench
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 13
+plan 16
 
 # ---- summarize.awk
 awk -f "$B/summarize.awk" "$T"/fixtures/bench/raw/*/*.csv >"$tmp/s.tsv"
@@ -53,5 +53,13 @@ ok $? "flame: a caller's box holds its callees' samples"
 # ---- bench.sh refuses bad input before building anything
 BENCH_SCALE=0 "$B/bench.sh" >/dev/null 2>"$tmp/e"; rc=$?
 grep -q 'BENCH_SCALE must be' "$tmp/e"; is "$rc/$?" "1/0" "bench.sh rejects a bad BENCH_SCALE"
+
+# ---- bench/switches, the one list of the series' switches
+is "$(bash -c '. "$1/lib.sh"; switch_title pin_runs' _ "$B")" \
+	"0003-0005 contiguous runs (vfio_iommu_type1.pin_runs)" "switch_title names patches, switch and parameter"
+is "$(bash -c '. "$1/lib.sh"; switch_param prezero' _ "$B")" "/sys/kernel/mm/prezero/enabled" \
+	"switch_param keeps a sysfs path that is not a module parameter"
+bash -c '. "$1/lib.sh"; switch_path nope; echo reached' _ "$B" >"$tmp/o" 2>"$tmp/e"; rc=$?
+grep -q "no switch 'nope'" "$tmp/e" && ! grep -q reached "$tmp/o"; is "$rc/$?" "1/0" "an unknown switch stops the script"
 
 done_testing
