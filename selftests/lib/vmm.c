@@ -101,6 +101,7 @@ struct vmm {
 	struct vmm_bar bars[MAX_BARS];
 	int nr_bars;
 	bool in_toggle;
+	uint64_t seen;			/* what the guest reported reading */
 	struct kprobe_count kp_flr, kp_bus;
 	char *err;
 	size_t errlen;
@@ -386,7 +387,7 @@ static int phase_ram(struct vmm *v)
 	return 0;
 }
 
-static void phase_kvm(struct vmm *v)
+static int phase_kvm(struct vmm *v)
 {
 	struct vmm_range sections[MAX_SECTIONS];
 	int n = ram_sections(v, true, sections);
@@ -399,6 +400,7 @@ static void phase_kvm(struct vmm *v)
 	for (gpa = VMM_RAM_GPA + MAGIC_OFF; gpa <= VMM_RAM_GPA + EDU_DST_OFF; gpa += 4096)
 		virt_map(v->vm, gpa, gpa, 1);
 	vcpu_args_set(v->vcpus[0], 2, VMM_RAM_GPA + MAGIC_OFF, VMM_RAM_GPA + EDU_DST_OFF);
+	return 0;
 }
 
 static int phase_iommu(struct vmm *v)
@@ -718,12 +720,32 @@ static void teardown(struct vmm *v)
 	hostmem_free(&v->ram);
 }
 
+/* Run one phase, timed, and report it; returns the phase's 0 or -errno. */
+static int timed(struct vmm *v, enum vmm_phase ph, int (*phase)(struct vmm *v))
+{
+	struct phase_clock c;
+	int ret;
+
+	phase_start(&c);
+	ret = phase(v);
+	v->res->t[ph] = phase_stop(&c);
+	progress(v, ph);
+	return ret;
+}
+
+/* vCPU 0 runs until the guest reports what it read (v->seen). */
+static int phase_boot(struct vmm *v)
+{
+	run_to_ucall(v->vcpus[0], &v->seen);
+	return 0;
+}
+
 int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, size_t len)
 {
 	struct vmm v = { .cfg = cfg, .res = res, .err = err, .errlen = len };
-	struct phase_clock total, c;
+	struct phase_clock total;
 	struct rusage ru0, ru1;
-	uint64_t magic, seen = 0;
+	uint64_t magic;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -743,34 +765,28 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 	getrusage(RUSAGE_SELF, &ru0);
 	phase_start(&total);
 
-#define PHASE(ph, call) do {						\
-		phase_start(&c);					\
-		ret = (call);						\
-		res->t[ph] = phase_stop(&c);				\
-		progress(&v, ph);					\
-		if (ret)						\
-			goto out;					\
-	} while (0)
-
-	PHASE(VMM_PH_RAM, phase_ram(&v));
-	PHASE(VMM_PH_KVM, (phase_kvm(&v), 0));
-	PHASE(VMM_PH_IOMMU, phase_iommu(&v));
+	ret = timed(&v, VMM_PH_RAM, phase_ram) ?: timed(&v, VMM_PH_KVM, phase_kvm) ?:
+	      timed(&v, VMM_PH_IOMMU, phase_iommu);
+	if (ret)
+		goto out;
+	/* Two phases that may overlap: they time themselves. */
 	ret = phase_devices_and_dma(&v);
 	progress(&v, VMM_PH_DEVICES);
 	progress(&v, VMM_PH_DMA_MAP);
 	if (ret)
 		goto out;
-	PHASE(VMM_PH_BARS, phase_bars(&v));
-	PHASE(VMM_PH_FIRMWARE, phase_firmware(&v));
+	ret = timed(&v, VMM_PH_BARS, phase_bars) ?: timed(&v, VMM_PH_FIRMWARE, phase_firmware);
+	if (ret)
+		goto out;
 
 	magic = 0x600d000000000000ULL | (random() & 0xffffffffULL);
 	*(uint64_t *)(v.ram.addr + MAGIC_OFF) = magic;
-	PHASE(VMM_PH_BOOT, (run_to_ucall(v.vcpus[0], &seen), 0));
+	timed(&v, VMM_PH_BOOT, phase_boot);
 	res->t[VMM_PH_TOTAL] = phase_stop(&total);
 	progress(&v, VMM_PH_TOTAL);
-	res->guest_started = seen == magic;
+	res->guest_started = v.seen == magic;
 	if (!res->guest_started) {
-		ret = fail(&v, -EIO, "the guest read 0x%lx, the VMM wrote 0x%lx", seen, magic);
+		ret = fail(&v, -EIO, "the guest read 0x%lx, the VMM wrote 0x%lx", v.seen, magic);
 		goto out;
 	}
 
@@ -782,7 +798,6 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 	check_bar_dirty_log(&v);
 	check_numa(&v);
 	ret = check_edu(&v);
-#undef PHASE
 out:
 	teardown(&v);
 	return ret;
@@ -804,25 +819,36 @@ static bool backing_supported(enum vm_mem_backing_src_type t)
 	}
 }
 
+/* One line in @err; returns @r. */
+static int __printf(4, 5)
+config_err(char *err, size_t len, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 int vmm_check_config(const struct vmm_config *cfg, char *err, size_t len)
 {
 	size_t pagesz;
 	uint64_t kb;
 	char drv[64];
 
-#define BAD(r, ...) do { snprintf(err, len, __VA_ARGS__); return (r); } while (0)
 	if (cfg->backing >= NUM_SRC_TYPES || !backing_supported(cfg->backing))
-		BAD(-EINVAL, "unsupported guest RAM backing (anonymous, anonymous_thp, anonymous_hugetlb_2mb, anonymous_hugetlb_1gb, shmem)");
+		return config_err(err, len, -EINVAL, "unsupported guest RAM backing (anonymous, anonymous_thp, anonymous_hugetlb_2mb, anonymous_hugetlb_1gb, shmem)");
 	pagesz = get_backing_src_pagesz(cfg->backing);
 	if (cfg->mem_size < (2ULL << 20) || cfg->mem_size % pagesz || cfg->mem_size % 4096)
-		BAD(-EINVAL, "guest RAM size %lu is not a multiple of the %s page size (%zu) of at least 2 MiB",
+		return config_err(err, len, -EINVAL, "guest RAM size %lu is not a multiple of the %s page size (%zu) of at least 2 MiB",
 		    cfg->mem_size, vm_mem_backing_src_alias(cfg->backing)->name, pagesz);
 	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VMM_MAX_VCPUS)
-		BAD(-EINVAL, "%d vCPUs: 1 to %d", cfg->nr_vcpus, VMM_MAX_VCPUS);
+		return config_err(err, len, -EINVAL, "%d vCPUs: 1 to %d", cfg->nr_vcpus, VMM_MAX_VCPUS);
 	if (cfg->nr_devices < 0 || cfg->nr_devices > VMM_MAX_DEVICES)
-		BAD(-EINVAL, "%d devices: at most %d", cfg->nr_devices, VMM_MAX_DEVICES);
+		return config_err(err, len, -EINVAL, "%d devices: at most %d", cfg->nr_devices, VMM_MAX_DEVICES);
 	if (cfg->toggles < 0)
-		BAD(-EINVAL, "negative toggle count");
+		return config_err(err, len, -EINVAL, "negative toggle count");
 
 	if (is_backing_src_hugetlb(cfg->backing)) {
 		char path[128];
@@ -831,13 +857,13 @@ int vmm_check_config(const struct vmm_config *cfg, char *err, size_t len)
 		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/free_hugepages",
 			 pagesz >> 10);
 		if (sys_read_u64(path, &free_pages) || free_pages * pagesz < cfg->mem_size)
-			BAD(-ENOMEM, "the hugetlb pool has %lu free %zu kB pages, %lu needed",
+			return config_err(err, len, -ENOMEM, "the hugetlb pool has %lu free %zu kB pages, %lu needed",
 			    free_pages, pagesz >> 10, cfg->mem_size / pagesz);
 	} else {
 		if (meminfo_kb("MemAvailable", &kb))
-			BAD(-EIO, "cannot read MemAvailable from /proc/meminfo");
+			return config_err(err, len, -EIO, "cannot read MemAvailable from /proc/meminfo");
 		if (cfg->mem_size / 1024 > kb)
-			BAD(-ENOMEM, "%lu MiB of guest RAM is more than this machine has available (%lu MiB)",
+			return config_err(err, len, -ENOMEM, "%lu MiB of guest RAM is more than this machine has available (%lu MiB)",
 			    cfg->mem_size >> 20, kb >> 10);
 	}
 	if (cfg->backing == VM_MEM_SRC_ANONYMOUS_THP) {
@@ -845,7 +871,7 @@ int vmm_check_config(const struct vmm_config *cfg, char *err, size_t len)
 
 		sys_read_str("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp));
 		if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
-			BAD(-EOPNOTSUPP, "transparent huge pages are disabled on this machine");
+			return config_err(err, len, -EOPNOTSUPP, "transparent huge pages are disabled on this machine");
 	}
 
 	if (cfg->numa_mode != MPOL_DEFAULT) {
@@ -853,43 +879,42 @@ int vmm_check_config(const struct vmm_config *cfg, char *err, size_t len)
 		int n;
 
 		if (numa_available() < 0)
-			BAD(-EOPNOTSUPP, "a NUMA policy was asked for, but NUMA is not available");
+			return config_err(err, len, -EOPNOTSUPP, "a NUMA policy was asked for, but NUMA is not available");
 		if (cfg->numa_mode != MPOL_BIND && cfg->numa_mode != MPOL_INTERLEAVE &&
 		    cfg->numa_mode != MPOL_PREFERRED)
-			BAD(-EINVAL, "unknown NUMA policy %d", cfg->numa_mode);
+			return config_err(err, len, -EINVAL, "unknown NUMA policy %d", cfg->numa_mode);
 		nodes = cfg->numa_nodes ? numa_parse_nodestring(cfg->numa_nodes) : NULL;
 		if (!nodes)
-			BAD(-EINVAL, "bad NUMA node list '%s' (this machine has nodes 0-%d)",
+			return config_err(err, len, -EINVAL, "bad NUMA node list '%s' (this machine has nodes 0-%d)",
 			    cfg->numa_nodes ?: "", numa_max_node());
 		n = numa_bitmask_weight(nodes);
 		numa_bitmask_free(nodes);
 		if (cfg->numa_mode == MPOL_PREFERRED && n != 1)
-			BAD(-EINVAL, "the preferred policy takes one node, not %d", n);
+			return config_err(err, len, -EINVAL, "the preferred policy takes one node, not %d", n);
 	}
 
 	for (int i = 0; i < cfg->nr_devices; i++) {
 		const char *bdf = cfg->bdfs[i];
 
 		if (!bdf || !vfio_bdf_valid(bdf))
-			BAD(-EINVAL, "'%s' is not a PCI address (segment:bus:dev.fn)", bdf ?: "");
+			return config_err(err, len, -EINVAL, "'%s' is not a PCI address (segment:bus:dev.fn)", bdf ?: "");
 		for (int j = 0; j < i; j++)
 			if (!strcmp(bdf, cfg->bdfs[j]))
-				BAD(-EINVAL, "device %s is given twice", bdf);
+				return config_err(err, len, -EINVAL, "device %s is given twice", bdf);
 		if (vfio_bdf_driver(bdf, drv, sizeof(drv)))
-			BAD(-ENODEV, "unknown device %s: no such PCI device", bdf);
+			return config_err(err, len, -ENODEV, "unknown device %s: no such PCI device", bdf);
 		if (strcmp(drv, "vfio-pci"))
-			BAD(-EBUSY, "device %s is not bound to vfio-pci (driver: %s)", bdf,
+			return config_err(err, len, -EBUSY, "device %s is not bound to vfio-pci (driver: %s)", bdf,
 			    drv[0] ? drv : "none");
 	}
 	if (cfg->nr_devices) {
 		const char *why = vfio_iommu_mode_unavailable(cfg->iommu_mode, cfg->bdfs[0]);
 
 		if (why)
-			BAD(-EOPNOTSUPP, "%s: %s", vfio_iommu_mode_name(cfg->iommu_mode), why);
+			return config_err(err, len, -EOPNOTSUPP, "%s: %s", vfio_iommu_mode_name(cfg->iommu_mode), why);
 	}
 	if (access("/dev/kvm", R_OK | W_OK))
-		BAD(-ENOENT, "no /dev/kvm: %s", strerror(errno));
-#undef BAD
+		return config_err(err, len, -ENOENT, "no /dev/kvm: %s", strerror(errno));
 	return 0;
 }
 
