@@ -8,7 +8,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 49
+plan 50
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -57,6 +57,7 @@ BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_SLOWDOWN=half "$S/vmtest.sh" true 
 grep -q "VMTEST_SLOWDOWN" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a bad slowdown"
 KVARIANT=nope "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "unknown KVARIANT" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects an unknown KVARIANT"
+"$S/vmtest.sh" --help | tail -1 | grep -q 'meta.txt records it'; ok $? "vmtest --help prints its whole header"
 BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_SWAP=lots "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "VMTEST_SWAP: bad size" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a bad swap size"
 BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_INITRD=$tmp/none.cpio "$S/vmtest.sh" >/dev/null 2>"$tmp/e"; rc=$?
