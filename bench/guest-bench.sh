@@ -94,8 +94,9 @@ for s in $SIZES; do
 	[ $((m >> 20)) -gt $max_mib ] && max_mib=$((m >> 20))
 done
 
-prezero=$(dirname "$(switch_path prezero)")
-prezero_on() { [ -r "$(switch_path prezero)" ] && [ "$(cat "$(switch_path prezero)")" = 1 ]; }
+prezero_knob=$(switch_path prezero)
+prezero=$(dirname "$prezero_knob")
+prezero_on() { [ -r "$prezero_knob" ] && [ "$(cat "$prezero_knob")" = 1 ]; }
 # prezero_settle: let kprezerod catch up; prints seconds waited and its CPU s.
 # It gives up (and says so) only when the worker makes no progress for 60 s:
 # pending_kb reaches no new low and prezero_zeroed does not move.
@@ -173,7 +174,7 @@ if [ "$MODE" = patched ]; then
 	if [ -d $prezero ]; then
 		PROFILES=optimized
 		for on in 0 1; do
-			echo "$on" >"$(switch_path prezero)"
+			echo "$on" >"$prezero_knob"
 			run "patch-prezero-$on" -m "$psize" $(dev_args 1)
 		done
 		PROFILES="legacy optimized"

@@ -88,7 +88,7 @@
 #define BASE_SLOT	2		/* enable.sparse: the ioctl without a walk */
 #define ENABLE_ROUNDS	7
 #define LOG_ROUNDS	16
-#define MAX_RATIO	0.1	/* fastest enable, skipping on vs off */
+#define MAX_RATIO	0.1	/* the walk's time, skipping on vs off */
 
 static size_t slot_size = 8ULL << 30;
 static size_t nr_touch = 64;

@@ -79,6 +79,16 @@ void hostmem_populate(struct hostmem *m)
 		    vm_mem_backing_src_alias(m->type)->name, strerror(errno));
 }
 
+long hostmem_first_not(const struct hostmem *m, uint64_t word)
+{
+	const uint64_t *w = m->addr;
+
+	for (size_t i = 0; i < m->size / sizeof(*w); i++)
+		if (w[i] != word)
+			return i * sizeof(*w);
+	return -1;
+}
+
 void hostmem_free(struct hostmem *m)
 {
 	if (m->map)

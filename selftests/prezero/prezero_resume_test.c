@@ -34,9 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 
 #include "kselftest.h"
+#include "hostmem.h"
 #include "prezero.h"
 #include "sysutil.h"
 
@@ -76,33 +76,21 @@ static const char *unavailable(void)
 	return NULL;
 }
 
-/*
- * Maps @len bytes as @kind, faults them in and returns the first non-zero
- * byte's offset, or -1 when all are zero; exits the test on errors.
- */
-static long map_and_check(const char *kind, size_t len, int flags, int advice)
+/* Allocates and faults in @len bytes of @type: are they all zero? */
+static bool all_zero(enum vm_mem_backing_src_type type, size_t len)
 {
-	unsigned long *p, i, n = len / sizeof(*p);
-	long bad = -1;
+	struct hostmem m;
+	long bad;
 
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
-	if (p == MAP_FAILED)
-		ksft_exit_fail_msg("%s: mmap of %zu MiB: %s\n", kind, len >> 20, strerror(errno));
-	if (advice && madvise(p, len, advice))
-		ksft_exit_fail_msg("%s: madvise(%d): %s\n", kind, advice, strerror(errno));
-	if (madvise(p, len, MADV_POPULATE_WRITE))
-		ksft_exit_fail_msg("%s: MADV_POPULATE_WRITE of %zu MiB: %s\n", kind, len >> 20,
-				   strerror(errno));
-	for (i = 0; i < n; i++) {
-		if (p[i]) {
-			bad = i * sizeof(*p);
-			ksft_print_msg("%s: byte offset %ld of %zu MiB is not zero: %#lx\n",
-				       kind, bad, len >> 20, p[i]);
-			break;
-		}
-	}
-	munmap(p, len);
-	return bad;
+	hostmem_alloc(&m, type, len);
+	hostmem_populate(&m);
+	bad = hostmem_first_not(&m, 0);
+	if (bad >= 0)
+		ksft_print_msg("%s: byte %ld of %zu MiB is not zero: %#lx\n",
+			       vm_mem_backing_src_alias(type)->name, bad, len >> 20,
+			       *(uint64_t *)(m.addr + bad));
+	hostmem_free(&m);
+	return bad < 0;
 }
 
 int main(int argc, char **argv)
@@ -188,11 +176,9 @@ int main(int argc, char **argv)
 			 "marks_dropped_on_restore\n");
 
 	/* Each kind of memory whose allocation skips clearing a marked block. */
-	ksft_test_result(map_and_check("4K", check_mib << 20, 0, MADV_NOHUGEPAGE) < 0,
-			 "zero_4k\n");
-	ksft_test_result(map_and_check("THP", check_mib << 20, 0, MADV_HUGEPAGE) < 0,
-			 "zero_thp\n");
-	ksft_test_result(map_and_check("hugetlb", pool_mib << 20, MAP_HUGETLB, 0) < 0,
+	ksft_test_result(all_zero(VM_MEM_SRC_ANONYMOUS, check_mib << 20), "zero_4k\n");
+	ksft_test_result(all_zero(VM_MEM_SRC_ANONYMOUS_THP, check_mib << 20), "zero_thp\n");
+	ksft_test_result(all_zero(VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB, pool_mib << 20),
 			 "zero_hugetlb\n");
 
 	hugetlb_pool_restore(SZ_2M, pool_saved);

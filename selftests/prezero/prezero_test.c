@@ -279,8 +279,9 @@ static void churn(int id, enum vm_mem_backing_src_type type, size_t quota)
 	unsigned int seed = getpid();
 
 	for (size_t done = 0; done < quota; done += CHUNK) {
+		uint64_t pattern = 0x0101010101010101ULL * (uint8_t)(0x5a + id);
 		struct hostmem m;
-		const uint64_t *w;
+		long bad;
 		int r;
 
 		r = __hostmem_alloc(&m, type, CHUNK);
@@ -290,23 +291,22 @@ static void churn(int id, enum vm_mem_backing_src_type type, size_t quota)
 			exit(2);
 		}
 		hostmem_populate(&m);
-		w = m.addr;
-		for (size_t i = 0; i < CHUNK / 8; i++) {
-			if (w[i]) {
-				printf("# churner %d: %s chunk %lu: byte %lu of a fresh allocation is 0x%016lx, not 0\n",
-				       id, vm_mem_backing_src_alias(type)->name, done / CHUNK, i * 8, w[i]);
-				exit(1);
-			}
+		bad = hostmem_first_not(&m, 0);
+		if (bad >= 0) {
+			printf("# churner %d: %s chunk %lu: byte %ld of a fresh allocation is 0x%016lx, not 0\n",
+			       id, vm_mem_backing_src_alias(type)->name, done / CHUNK, bad,
+			       *(uint64_t *)(m.addr + bad));
+			exit(1);
 		}
 		memset(m.addr, 0x5a + id, CHUNK);
 		if (rand_r(&seed) % 2)
 			usleep(rand_r(&seed) % 100000);
-		for (size_t i = 0; i < CHUNK / 8; i++) {
-			if (w[i] != 0x0101010101010101ULL * (uint8_t)(0x5a + id)) {
-				printf("# churner %d: %s chunk %lu: byte %lu changed under its owner to 0x%016lx\n",
-				       id, vm_mem_backing_src_alias(type)->name, done / CHUNK, i * 8, w[i]);
-				exit(1);
-			}
+		bad = hostmem_first_not(&m, pattern);
+		if (bad >= 0) {
+			printf("# churner %d: %s chunk %lu: byte %ld changed under its owner to 0x%016lx\n",
+			       id, vm_mem_backing_src_alias(type)->name, done / CHUNK, bad,
+			       *(uint64_t *)(m.addr + bad));
+			exit(1);
 		}
 		hostmem_free(&m);
 		/* Sometimes give kprezerod time to clear what was freed. */

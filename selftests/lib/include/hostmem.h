@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "test_util.h"
 
 struct hostmem {
@@ -35,5 +36,7 @@ void hostmem_alloc(struct hostmem *m, enum vm_mem_backing_src_type type, size_t 
 /* Fault in every page for writing (MADV_POPULATE_WRITE). */
 void hostmem_populate(struct hostmem *m);
 void hostmem_free(struct hostmem *m);
+/* Byte offset of the first 8-byte word that is not @word, or -1. */
+long hostmem_first_not(const struct hostmem *m, uint64_t word);
 
 #endif /* SELFTESTS_HOSTMEM_H */
