@@ -14,7 +14,9 @@
 #   kernel     build the patched kernel
 #   vmtest     boot it under QEMU TCG and run the whole suite in the guest;
 #              the guest kernel log must be clean (so in every boot below);
-#              then hibernate and restore a guest (scripts/resume-test.sh)
+#              then hibernate and restore a guest (scripts/resume-test.sh),
+#              then remove a DIMM while kprezerod clears a hugetlb folio
+#              on it (prezero_hotremove_test)
 #   vmtest-shadow  boot it again with kvm.tdp_mmu=0 (the shadow MMU, with
 #              rmaps): dirty_log_enable and the kernel's kvm tests
 #   upstream   the kernel's own mm and kvm selftests on the patched kernel,
@@ -29,7 +31,7 @@
 #              (scripts/run-debug.sh: zero checks, pin balance, bad input;
 #              no ratio of times is asserted on a debug kernel), then with
 #              kvm.tdp_mmu=0 for the rmap exactness tests, then the
-#              hibernation test (scripts/resume-test.sh)
+#              hibernation and hot-remove tests
 # Each stage prints its time and how busy the host's CPUs were.  The
 # closing lines:
 #   "stages: N ok, N failed, N skipped"
@@ -79,10 +81,10 @@ cpu_busy_pct() {	# "busy0 total0" -> percent of all CPUs busy since then
 declare -A KTAPS=(
 	[unit]="unit.ktap"
 	[selftests]="host.ktap"
-	[vmtest]="vmtest/ktap.log vmtest/health.ktap vmtest-resume/ktap.log vmtest-resume/health.ktap"
+	[vmtest]="vmtest/ktap.log vmtest/health.ktap vmtest-resume/ktap.log vmtest-resume/health.ktap vmtest-hotremove/ktap.log vmtest-hotremove/health.ktap"
 	[vmtest-shadow]="vmtest-shadow/ktap.log vmtest-shadow/health.ktap"
 	[upstream]="upstream/ktap.log upstream/health.ktap"
-	[vmtest-debug]="vmtest-debug/ktap.log vmtest-debug/health.ktap vmtest-debug-shadow/ktap.log vmtest-debug-shadow/health.ktap vmtest-debug-resume/ktap.log vmtest-debug-resume/health.ktap"
+	[vmtest-debug]="vmtest-debug/ktap.log vmtest-debug/health.ktap vmtest-debug-shadow/ktap.log vmtest-debug-shadow/health.ktap vmtest-debug-resume/ktap.log vmtest-debug-resume/health.ktap vmtest-debug-hotremove/ktap.log vmtest-debug-hotremove/health.ktap"
 )
 stage_ktaps() {	# stage -> its existing KTAP files, absolute
 	local f
@@ -181,14 +183,27 @@ resume_boot() {
 	return $rc
 }
 
-# Two 1 GiB huge pages reserved at boot (this config has no CONTIG_ALLOC
-# to make them at run time) for vfio_dma_map_test's hostile.hugetlb1g_*
-# cases, on top of the 8 GiB the rest of the suite is sized for.
+# hotremove_boot DIR [VAR=VALUE...]: a guest with a 512 MiB DIMM online in
+# ZONE_MOVABLE, offlined and ejected while kprezerod is parked in the middle
+# of a hugetlb folio on it (prezero_hotremove_test).
+hotremove_boot() {
+	local dir=$1
+	shift
+	boot "$dir" VMTEST_MEM=2G VMTEST_DEVICES=edu VMTEST_DIMMS=1:512M \
+		VMTEST_APPEND="${VMTEST_APPEND:-} memhp_default_state=online_movable" "$@" -- \
+		"HOTREMOVE_TEST=1 $BUILD/kselftest_install/prezero/prezero_hotremove_test"
+}
+
+# Two 1 GiB huge pages reserved at boot (made at run time, they would
+# depend on finding 1 GiB free and contiguous) for vfio_dma_map_test's
+# hostile.hugetlb1g_* cases, on top of the 8 GiB the rest of the suite is
+# sized for.
 st_vmtest() {
 	local rc=0
 	boot vmtest VMTEST_MEM=10G VMTEST_APPEND="${VMTEST_APPEND:-} hugepagesz=1G hugepages=2" -- \
 		"$TOP/scripts/run-suite.sh" || rc=1
 	resume_boot vmtest-resume || rc=1
+	hotremove_boot vmtest-hotremove || rc=1
 	return $rc
 }
 
@@ -249,6 +264,7 @@ st_vmtest_debug() {
 	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0 hugepagesz=1G hugepages=2" \
 		-- "$TOP/scripts/run-debug.sh" rmap || rc=1
 	resume_boot vmtest-debug-resume KVARIANT=debug || rc=1
+	hotremove_boot vmtest-debug-hotremove KVARIANT=debug || rc=1
 	return $rc
 }
 

@@ -47,6 +47,11 @@
 #   VMTEST_SWAP     SIZE: a virtio-blk disk of SIZE bytes (serial
 #                   vmtest-swap), backed by a sparse file under build/
 #                   that is removed afterwards, e.g. for hibernation [none]
+#   VMTEST_DIMMS    N:SIZE: N pc-dimm devices of SIZE bytes each, plugged
+#                   at start beside VMTEST_MEM and ejectable by the guest
+#                   (ACPI PNP0C80 devices; boot the guest with
+#                   memhp_default_state=online_movable to make them
+#                   removable), e.g. for memory hot-remove tests  [none]
 #   VMTEST_INITRD   boot this initramfs instead of the host's root over
 #                   virtio-9p (no shares, no COMMAND): its /init runs on
 #                   its own and prints "vmtest-rc: N" on the console last;
@@ -88,6 +93,7 @@ SLOWDOWN=${VMTEST_SLOWDOWN:-}
 TCG_THREAD=${VMTEST_TCG_THREAD:-multi}
 SWAP=${VMTEST_SWAP:-}
 INITRD=${VMTEST_INITRD:-}
+DIMMS=${VMTEST_DIMMS:-}
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "VMTEST_TIMEOUT: '$TIMEOUT' is not a number of seconds"
 [[ $STALL =~ ^[1-9][0-9]*$ ]] || die "VMTEST_STALL: '$STALL' is not a positive number of seconds"
 [ -z "$SLOWDOWN" ] || [[ $SLOWDOWN =~ ^[1-9][0-9]*$ ]] || die "VMTEST_SLOWDOWN: '$SLOWDOWN' is not a positive integer"
@@ -170,6 +176,20 @@ if [ "$NODES" -gt 1 ]; then
 		numa+=(-numa "node,nodeid=$i,cpus=$c0-$c1,memdev=node$i")
 	done
 fi
+mem_opt="$((mem_b >> 20))M"
+if [ -n "$DIMMS" ]; then
+	[[ $DIMMS =~ ^([1-9][0-9]*):(.+)$ ]] || die "VMTEST_DIMMS: '$DIMMS' is not N:SIZE"
+	ndimm=${BASH_REMATCH[1]}
+	dimm_b=$(size_bytes "${BASH_REMATCH[2]}") || die "VMTEST_DIMMS: bad size '${BASH_REMATCH[2]}'"
+	if [ "$dimm_b" = 0 ] || [ $((dimm_b % (128 << 20))) != 0 ]; then
+		die "VMTEST_DIMMS: a DIMM must be a multiple of 128M (a memory block)"
+	fi
+	mem_opt+=",slots=$ndimm,maxmem=$(((mem_b + ndimm * dimm_b) >> 20))M"
+	for ((i = 0; i < ndimm; i++)); do
+		numa+=(-object "memory-backend-ram,id=dimm$i,size=$dimm_b")
+		numa+=(-device "pc-dimm,id=dimm$i,memdev=dimm$i")
+	done
+fi
 
 # ---- the job the guest runs ---------------------------------------------
 {
@@ -208,7 +228,7 @@ append+=" transparent_hugepage=always ${VMTEST_APPEND:-}"
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	-accel "tcg,thread=$TCG_THREAD" -cpu max
 	-M "q35,kernel-irqchip=split" -global "q35-pcihost.pci-hole64-size=$hole64"
-	-m "$((mem_b >> 20))M" -smp "$smp" "${numa[@]}"
+	-m "$mem_opt" -smp "$smp" "${numa[@]}"
 	# The IOMMU comes before any PCI device it translates for.
 	-device intel-iommu,intremap=on,caching-mode=on
 	"${shares[@]}"
@@ -220,7 +240,7 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	echo "kernel: $(cat "$KVERSION_FILE" 2>/dev/null || echo unknown) ($KERNEL)"
 	echo "qemu: $(qemu-system-x86_64 --version | head -1), accel=tcg,thread=$TCG_THREAD"
 	echo "host: $(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -r)"
-	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'${SWAP:+ swap=$SWAP}"
+	echo "guest: mem=$MEM cpus=$CPUS nodes=$NODES devices='$DEVICES'${SWAP:+ swap=$SWAP}${DIMMS:+ dimms=$DIMMS}"
 	[ -n "$INITRD" ] && echo "initrd: $INITRD"
 	[ -n "$SLOWDOWN" ] && echo "slowdown: QEMU limited to 1/$SLOWDOWN of the host's $(nproc) CPUs (VMTEST_SLOWDOWN)"
 	echo "append: $append"

@@ -8,7 +8,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 50
+plan 52
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -62,6 +62,10 @@ BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_SWAP=lots "$S/vmtest.sh" true >/de
 grep -q "VMTEST_SWAP: bad size" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a bad swap size"
 BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_INITRD=$tmp/none.cpio "$S/vmtest.sh" >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "VMTEST_INITRD: no file" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a missing initramfs"
+BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_DIMMS=two "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "VMTEST_DIMMS: 'two' is not N:SIZE" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a malformed DIMM list"
+BUILD=$tmp/build VMTEST_RESULTS=$tmp/r VMTEST_DIMMS=1:100M "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "multiple of 128M" "$tmp/e"; is "$rc/$?" "1/0" "vmtest rejects a DIMM that is not whole memory blocks"
 BUILD=$tmp/build KSFT_INSTALL_PATH=$tmp/none "$S/resume-test.sh" >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "run 'make selftests' first" "$tmp/e"; is "$rc/$?" "1/0" "resume-test fails clearly without the test program"
 

@@ -172,6 +172,25 @@ void hugetlb_pool_restore(size_t pagesz, unsigned long saved)
 		sys_write_u64(nr_path, saved);
 }
 
+int pagemap_pfn(const void *addr, uint64_t *pfn)
+{
+	uint64_t ent;
+	off_t off = (uintptr_t)addr / getpagesize() * sizeof(ent);
+	int fd, r = 0;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent))
+		r = -EIO;
+	else if (!(ent >> 63))			/* bit 63: present */
+		r = -ENOENT;
+	else
+		*pfn = ent & ((1ULL << 55) - 1);	/* bits 0-54 */
+	close(fd);
+	return r;
+}
+
 const char *timing_unreliable(void)
 {
 	const char *env = getenv("SUITE_NO_PERF");

@@ -58,6 +58,12 @@ int hugetlb_pool_ensure(size_t pagesz, unsigned long npages, unsigned long *save
 void hugetlb_pool_restore(size_t pagesz, unsigned long saved);
 
 /*
+ * The page frame number behind @addr in this process, from /proc/self/pagemap
+ * (root: others read 0).  -ENOENT if nothing is mapped there.
+ */
+int pagemap_pfn(const void *addr, uint64_t *pfn);
+
+/*
  * NULL if timings on this kernel can be compared, else why not: a debug
  * kernel (lockdep, KASAN: /proc/lockdep exists, or SUITE_NO_PERF=1 is set)
  * runs the correctness checks only.  Perf tests still measure and report,
