@@ -1,20 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A small VMM that creates a VM with passthrough devices phase by phase.
- * See vmm.h for the model.
+ * A small VMM that creates a VM with passthrough devices phase by phase:
+ * the phases and the run.  See vmm.h for the model; the configuration
+ * check is in vmm_config.c, the names, counts and CSV in vmm_report.c, the
+ * RAM layout in vmm_layout.c.
+ *
+ * Error style, one per layer:
+ *   - host memory, the IOMMU and the devices (allocation, mbind, VFIO
+ *     attach, open, reset, DMA map, BAR mmap, the edu copy), and the value
+ *     the guest read: the step returns -errno with one line in v->err
+ *     (fail()), and vmm_run() tears down and returns it, so that a test
+ *     can report the run and go on;
+ *   - KVM (VM, vCPUs, memslots, dirty log, running the guest to a ucall),
+ *     and what only a bug or a broken host can make fail (a table of this
+ *     file overflowing, pthread_create(), the move_pages() query):
+ *     TEST_ASSERT aborts, as in the KVM selftests library underneath.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <fcntl.h>
 #include <numa.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -23,7 +32,6 @@
 #include "edu.h"
 #include "hostmem.h"
 #include "kprobe_count.h"
-#include "sysutil.h"
 #include "vmm.h"
 
 #define MAGIC_OFF	(VMM_LOW_SPLIT + 0x1000)	/* the value the guest reads */
@@ -36,39 +44,6 @@
 #define SLOT_RAM_FIRST	1		/* the library's own memslot is 0 */
 #define SLOT_RAM_LAST	7
 #define SLOT_BAR_FIRST	8
-
-static const char * const fix_names[VMM_NR_FIXES] = {
-	[VMM_FIX_DEDUP_MAP] = "dedup-map",
-	[VMM_FIX_SPLIT_LOW] = "split-low",
-	[VMM_FIX_ONE_RESET] = "one-reset",
-	[VMM_FIX_PARALLEL_RESET] = "parallel-reset",
-	[VMM_FIX_BAR_NO_DIRTY] = "bar-no-dirty",
-};
-
-static const char * const phase_names[VMM_NR_PHASES] = {
-	[VMM_PH_RAM] = "ram",
-	[VMM_PH_KVM] = "kvm",
-	[VMM_PH_IOMMU] = "iommu",
-	[VMM_PH_DEVICES] = "devices",
-	[VMM_PH_DMA_MAP] = "dma_map",
-	[VMM_PH_BARS] = "bars",
-	[VMM_PH_FIRMWARE] = "firmware",
-	[VMM_PH_BOOT] = "boot",
-	[VMM_PH_TOTAL] = "total",
-};
-
-int vmm_fix_parse(const char *name)
-{
-	for (int i = 0; i < VMM_NR_FIXES; i++)
-		if (!strcmp(name, fix_names[i]))
-			return i;
-	return -1;
-}
-
-const char *vmm_phase_name(enum vmm_phase ph)
-{
-	return ph < VMM_NR_PHASES ? phase_names[ph] : "?";
-}
 
 struct vmm_bar {
 	int dev;
@@ -112,7 +87,8 @@ static bool fix(const struct vmm *v, enum vmm_fix f)
 	return v->cfg->fixes & (1u << f);
 }
 
-static int fail(struct vmm *v, int r, const char *fmt, ...)
+/* One line in v->err; returns @r. */
+static int __printf(3, 4) fail(struct vmm *v, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -801,236 +777,4 @@ int vmm_run(const struct vmm_config *cfg, struct vmm_result *res, char *err, siz
 out:
 	teardown(&v);
 	return ret;
-}
-
-/* ---- configuration checks ------------------------------------------------- */
-
-static bool backing_supported(enum vm_mem_backing_src_type t)
-{
-	switch (t) {
-	case VM_MEM_SRC_ANONYMOUS:
-	case VM_MEM_SRC_ANONYMOUS_THP:
-	case VM_MEM_SRC_ANONYMOUS_HUGETLB_2MB:
-	case VM_MEM_SRC_ANONYMOUS_HUGETLB_1GB:
-	case VM_MEM_SRC_SHMEM:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* One line in @err; returns @r. */
-static int __printf(4, 5)
-config_err(char *err, size_t len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-int vmm_check_config(const struct vmm_config *cfg, char *err, size_t len)
-{
-	size_t pagesz;
-	uint64_t kb;
-	char drv[64];
-
-	if (cfg->backing >= NUM_SRC_TYPES || !backing_supported(cfg->backing))
-		return config_err(err, len, -EINVAL, "unsupported guest RAM backing (anonymous, anonymous_thp, anonymous_hugetlb_2mb, anonymous_hugetlb_1gb, shmem)");
-	pagesz = get_backing_src_pagesz(cfg->backing);
-	if (cfg->mem_size < (2ULL << 20) || cfg->mem_size % pagesz || cfg->mem_size % 4096)
-		return config_err(err, len, -EINVAL, "guest RAM size %lu is not a multiple of the %s page size (%zu) of at least 2 MiB",
-		    cfg->mem_size, vm_mem_backing_src_alias(cfg->backing)->name, pagesz);
-	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VMM_MAX_VCPUS)
-		return config_err(err, len, -EINVAL, "%d vCPUs: 1 to %d", cfg->nr_vcpus, VMM_MAX_VCPUS);
-	if (cfg->nr_devices < 0 || cfg->nr_devices > VMM_MAX_DEVICES)
-		return config_err(err, len, -EINVAL, "%d devices: at most %d", cfg->nr_devices, VMM_MAX_DEVICES);
-	if (cfg->toggles < 0)
-		return config_err(err, len, -EINVAL, "negative toggle count");
-
-	if (is_backing_src_hugetlb(cfg->backing)) {
-		char path[128];
-		uint64_t free_pages = 0;
-
-		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/free_hugepages",
-			 pagesz >> 10);
-		if (sys_read_u64(path, &free_pages) || free_pages * pagesz < cfg->mem_size)
-			return config_err(err, len, -ENOMEM, "the hugetlb pool has %lu free %zu kB pages, %lu needed",
-			    free_pages, pagesz >> 10, cfg->mem_size / pagesz);
-	} else {
-		if (meminfo_kb("MemAvailable", &kb))
-			return config_err(err, len, -EIO, "cannot read MemAvailable from /proc/meminfo");
-		if (cfg->mem_size / 1024 > kb)
-			return config_err(err, len, -ENOMEM, "%lu MiB of guest RAM is more than this machine has available (%lu MiB)",
-			    cfg->mem_size >> 20, kb >> 10);
-	}
-	if (cfg->backing == VM_MEM_SRC_ANONYMOUS_THP) {
-		char thp[128] = "";
-
-		sys_read_str("/sys/kernel/mm/transparent_hugepage/enabled", thp, sizeof(thp));
-		if (!strstr(thp, "[always]") && !strstr(thp, "[madvise]"))
-			return config_err(err, len, -EOPNOTSUPP, "transparent huge pages are disabled on this machine");
-	}
-
-	if (cfg->numa_mode != MPOL_DEFAULT) {
-		struct bitmask *nodes;
-		int n;
-
-		if (numa_available() < 0)
-			return config_err(err, len, -EOPNOTSUPP, "a NUMA policy was asked for, but NUMA is not available");
-		if (cfg->numa_mode != MPOL_BIND && cfg->numa_mode != MPOL_INTERLEAVE &&
-		    cfg->numa_mode != MPOL_PREFERRED)
-			return config_err(err, len, -EINVAL, "unknown NUMA policy %d", cfg->numa_mode);
-		nodes = cfg->numa_nodes ? numa_parse_nodestring(cfg->numa_nodes) : NULL;
-		if (!nodes)
-			return config_err(err, len, -EINVAL, "bad NUMA node list '%s' (this machine has nodes 0-%d)",
-			    cfg->numa_nodes ?: "", numa_max_node());
-		n = numa_bitmask_weight(nodes);
-		numa_bitmask_free(nodes);
-		if (cfg->numa_mode == MPOL_PREFERRED && n != 1)
-			return config_err(err, len, -EINVAL, "the preferred policy takes one node, not %d", n);
-	}
-
-	for (int i = 0; i < cfg->nr_devices; i++) {
-		const char *bdf = cfg->bdfs[i];
-
-		if (!bdf || !vfio_bdf_valid(bdf))
-			return config_err(err, len, -EINVAL, "'%s' is not a PCI address (segment:bus:dev.fn)", bdf ?: "");
-		for (int j = 0; j < i; j++)
-			if (!strcmp(bdf, cfg->bdfs[j]))
-				return config_err(err, len, -EINVAL, "device %s is given twice", bdf);
-		if (vfio_bdf_driver(bdf, drv, sizeof(drv)))
-			return config_err(err, len, -ENODEV, "unknown device %s: no such PCI device", bdf);
-		if (strcmp(drv, "vfio-pci"))
-			return config_err(err, len, -EBUSY, "device %s is not bound to vfio-pci (driver: %s)", bdf,
-			    drv[0] ? drv : "none");
-	}
-	if (cfg->nr_devices) {
-		const char *why = vfio_iommu_mode_unavailable(cfg->iommu_mode, cfg->bdfs[0]);
-
-		if (why)
-			return config_err(err, len, -EOPNOTSUPP, "%s: %s", vfio_iommu_mode_name(cfg->iommu_mode), why);
-	}
-	if (access("/dev/kvm", R_OK | W_OK))
-		return config_err(err, len, -ENOENT, "no /dev/kvm: %s", strerror(errno));
-	return 0;
-}
-
-/* ---- CSV ------------------------------------------------------------------ */
-
-/*
- * The counts of a result, in their CSV column order after the phases: the
- * one list the CSV header, the CSV row and vm_create_test's table are made
- * from.  bench/report.sh reads the columns by name.
- */
-enum vmm_count_kind { VMM_U64, VMM_MIB, VMM_S64, VMM_INT, VMM_BOOL };
-static const struct vmm_count {
-	const char *name;
-	size_t off;
-	enum vmm_count_kind kind;
-} vmm_counts[] = {
-#define COUNT(name, member, kind) { name, offsetof(struct vmm_result, member), VMM_##kind }
-	COUNT("map_ioctls", dma.map_ioctls, U64),
-	COUNT("map_mib", dma.map_bytes, MIB),
-	COUNT("unmap_ioctls", dma.unmap_ioctls, U64),
-	COUNT("unmap_mib", dma.unmap_bytes, MIB),
-	COUNT("ram_map_ioctls", ram_map_ioctls, U64),
-	COUNT("ram_map_mib", ram_map_bytes, MIB),
-	COUNT("high_map_mib", high_map_bytes, MIB),
-	COUNT("map_eexist", map_eexist, U64),
-	COUNT("map_overlaps", map_overlaps, U64),
-	COUNT("dups_skipped", dups_skipped, U64),
-	COUNT("toggle_unmaps", toggle_unmaps, U64),
-	COUNT("toggle_unmap_mib", toggle_unmap_bytes, MIB),
-	COUNT("toggle_unmap_end", toggle_unmap_end, U64),
-	COUNT("vmm_resets", vmm_resets, U64),
-	COUNT("kernel_resets", kernel_resets, S64),
-	COUNT("memslot_updates", memslot_updates, U64),
-	COUNT("bar_slots", bar_slots, INT),
-	COUNT("bar_slots_dirty", bar_slots_dirty, INT),
-	COUNT("bar_map_mib", bar_map_bytes, MIB),
-	COUNT("bar_map_failed", bar_map_failed, U64),
-	COUNT("faults", faults, U64),
-	COUNT("numa_sampled", numa_sampled, INT),
-	COUNT("numa_outside", numa_outside, INT),
-	COUNT("guest_started", guest_started, BOOL),
-	COUNT("edu", edu, INT),
-#undef COUNT
-};
-
-int vmm_nr_counts(void)
-{
-	return ARRAY_SIZE(vmm_counts);
-}
-
-const char *vmm_count_name(int i)
-{
-	return vmm_counts[i].name;
-}
-
-int64_t vmm_count(const struct vmm_result *res, int i)
-{
-	const void *p = (const char *)res + vmm_counts[i].off;
-
-	switch (vmm_counts[i].kind) {
-	case VMM_U64:
-		return *(const uint64_t *)p;
-	case VMM_MIB:
-		return *(const uint64_t *)p >> 20;
-	case VMM_S64:
-		return *(const int64_t *)p;
-	case VMM_INT:
-		return *(const int *)p;
-	case VMM_BOOL:
-		return *(const bool *)p;
-	}
-	return 0;
-}
-
-void vmm_csv_header(FILE *f)
-{
-	fprintf(f, "kernel,label,mem_mib,backing,numa,prefault,iommu,devices,flr_devices,vcpus,fixes,toggles,p2p");
-	for (int i = 0; i < VMM_NR_PHASES; i++)
-		fprintf(f, ",%s_s,%s_cpu_s", phase_names[i], phase_names[i]);
-	for (int i = 0; i < vmm_nr_counts(); i++)
-		fprintf(f, ",%s", vmm_count_name(i));
-	fprintf(f, "\n");
-}
-
-static const char *numa_name(int mode)
-{
-	switch (mode) {
-	case MPOL_BIND: return "bind";
-	case MPOL_INTERLEAVE: return "interleave";
-	case MPOL_PREFERRED: return "preferred";
-	default: return "default";
-	}
-}
-
-void vmm_csv_row(FILE *f, const struct vmm_config *cfg, const struct vmm_result *res)
-{
-	struct utsname u;
-	char fixes[128] = "", nodes[64] = "";
-
-	uname(&u);
-	/* A node list like "0,1" must not split the CSV field. */
-	if (cfg->numa_mode != MPOL_DEFAULT && cfg->numa_nodes)
-		for (size_t i = 0; cfg->numa_nodes[i] && i < sizeof(nodes) - 1; i++)
-			nodes[i] = cfg->numa_nodes[i] == ',' ? '+' : cfg->numa_nodes[i];
-	for (int i = 0; i < VMM_NR_FIXES; i++)
-		if (cfg->fixes & (1u << i))
-			snprintf(fixes + strlen(fixes), sizeof(fixes) - strlen(fixes), "%s%s",
-				 fixes[0] ? "+" : "", fix_names[i]);
-	fprintf(f, "%s,%s,%lu,%s,%s%s%s,%d,%s,%d,%d,%d,%s,%d,%d", u.release, cfg->label ?: "",
-		cfg->mem_size >> 20, vm_mem_backing_src_alias(cfg->backing)->name,
-		numa_name(cfg->numa_mode), nodes[0] ? ":" : "", nodes, cfg->prefault,
-		vfio_iommu_mode_name(cfg->iommu_mode), cfg->nr_devices, res->nr_flr,
-		cfg->nr_vcpus, fixes[0] ? fixes : "none", cfg->toggles, cfg->p2p);
-	for (int i = 0; i < VMM_NR_PHASES; i++)
-		fprintf(f, ",%.6f,%.6f", ns_to_s(res->t[i].wall_ns), ns_to_s(res->t[i].cpu_ns));
-	for (int i = 0; i < vmm_nr_counts(); i++)
-		fprintf(f, ",%" PRId64, vmm_count(res, i));
-	fprintf(f, "\n");
 }

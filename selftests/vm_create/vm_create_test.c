@@ -299,7 +299,7 @@ static void print_table(struct run *runs, int n)
 		}
 		printf("\n");
 	}
-	/* The counts, as the CSV names them (one list in lib/vmm.c). */
+	/* The counts, as the CSV names them (one list in lib/vmm_report.c). */
 	for (int i = 0; i < n; i++) {
 		struct vmm_result *res = &runs[i].res[0];
 
