@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# Folded stacks (fold.awk), sorted, to a flame graph in SVG: one box per
-# frame, as wide as its share of the samples, callers below callees.
+# Folded stacks ("perf script report stackcollapse"), sorted, to a flame
+# graph in SVG: one box per frame, as wide as its share of the samples,
+# callers below callees.
 #   sort FOLDED | awk -v title="..." -f flame.awk > flame.svg
 function emit(d, name, s, e) {
 	if (e <= s)

@@ -5,32 +5,20 @@
 # data/summary.tsv, from summarize.awk).  bench/guest-bench.sh uses the
 # switch_* helpers only.
 
-# meta KEY: a line of meta.txt.
-meta() { sed -n "s/^$1=//p" "$OUT/meta.txt" 2>/dev/null | head -1; }
+BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# get BOOT GROUP PROFILE COLUMN: one value of the summary, or "-".
-get() {
-	awk -F'\t' -v b="$1" -v g="$2" -v p="$3" -v c="$4" '
-		NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
-		$1 == b && $2 == g && $3 == p { print $h[c]; found = 1; exit }
-		END { if (!found) print "-" }' "$S"
-}
+# meta KEY, get BOOT GROUP PROFILE COLUMN, fmt V, ratio A B: the functions
+# of results.awk (the ones report.awk uses), one answer each.
+_results() { awk -v OUT="$OUT" -v S="${S:-}" -v query=1 -f "$BENCH_LIB_DIR/results.awk" "$@"; }
+meta() { _results meta "$1"; }
+get() { _results get "$@"; }
+fmt() { _results fmt "$1"; }
+ratio() { _results ratio "$1" "$2"; }
 
-# ratio A B: A/B as "0.42x" (three decimals below 0.1: "0.004x"), or "-"
-# when either is missing.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || b + 0 == 0) { print "-"; exit }
-		r = a / b
-		printf r < 0.1 ? "%.3fx" : "%.2fx", r }'
-}
-
-# fmt V: seconds with 3 decimals, or "-".
-fmt() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.3f", v }'; }
-
-# groups PREFIX: the run groups with this prefix, by guest RAM then name.
+# groups PREFIX: the run groups with this prefix (all with ''), by guest RAM
+# then name.
 groups() {
-	awk -F'\t' -v p="$1" 'NR > 1 && index($2, p) == 1 && !seen[$2]++ { print $5, $2 }' "$S" |
+	awk -F'\t' -v p="$1" 'NR > 1 && substr($2, 1, length(p)) == p && !seen[$2]++ { print $5, $2 }' "$S" |
 		sort -k1,1n -k2,2V | cut -d' ' -f2
 }
 
@@ -38,7 +26,7 @@ groups() {
 # 2 patches, 3 path, 4 name); the script fails on an unknown ID.
 switch_field() {
 	awk -F'\t' -v id="$1" -v n="$2" '$1 == id { print $n; found = 1 } END { exit !found }' \
-		"$(dirname "${BASH_SOURCE[0]}")/switches" || { echo "no switch '$1' in bench/switches" >&2; exit 1; }
+		"$BENCH_LIB_DIR/switches" || { echo "no switch '$1' in bench/switches" >&2; exit 1; }
 }
 switch_path() { switch_field "$1" 3; }
 # switch_param ID: a module parameter as the command line spells it

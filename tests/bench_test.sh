@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Unit tests of bench/: the CSV summary (medians, min, max), the report and
 # its numbers, the charts, the flame graph, and bench.sh's argument checks.
-# Input: tests/fixtures/bench, vm_create_test CSV with known totals.  KTAP.
+# Input: tests/fixtures/bench, vm_create_test CSV with known totals, and
+# results/latest, whose report.md and data/ report.sh must give back.  KTAP.
 set -u
 T=$(cd "$(dirname "$0")" && pwd)
 B=$T/../bench
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 16
+plan 23
 
 # ---- summarize.awk
 awk -f "$B/summarize.awk" "$T"/fixtures/bench/raw/*/*.csv >"$tmp/s.tsv"
@@ -26,6 +27,19 @@ is "$(col patched ram-2G legacy runs)" 3 "summary: runs per boot, group and prof
 
 # ---- report.sh
 cp -r "$T/fixtures/bench" "$tmp/res"
+# What a real run has beside the CSV: kprezerod's cost (one word is no
+# cost), the rmap switch's CSV, a kernel log scan, a perf profile.
+R=$tmp/res/raw
+echo "12 8.04" >"$R/patched/ram-1G.prezero"
+echo 12 >"$R/patched/ram-2G.prezero"
+mkdir "$R/shadow"
+printf '%s\n' kernel,slot_mib,touched,rmap_skip_empty,heads_visited,enable_min_s,enable_median_s,enable_max_s \
+	k,8192,64,0,2101256,0.017104,0.023460,0.028921 k,8192,64,1,64,0.001224,0.002307,0.007359 \
+	>"$R/shadow/patch-rmap_skip_empty.csv"
+printf 'TAP version 13\n1..1\nok 1 kernel_health\n' >"$R/patched/health.ktap"
+{ echo "# header"; for i in $(seq 20); do printf '    %d.00%%  [k] f%d\n' $((40 - i)) "$i"; done; } \
+	>"$R/patched/perf-optimized.txt"
+printf 'vm;a;b 30\nvm;a;c 10\n' >"$R/patched/perf-optimized.folded"
 "$B/report.sh" "$tmp/res" >/dev/null 2>"$tmp/err"; rc=$?
 is $rc 0 "report.sh succeeds on the fixture"
 grep -q '| 2G | 22.000 | 14.000 | 16.000 | 4.000 | 0.18x |' "$tmp/res/report.md"
@@ -43,6 +57,36 @@ else
 fi
 awk 'NR > 1 && $1 + 0 == 2 { print $2, $5 }' "$tmp/res/data/ram.dat" >"$tmp/r"
 is "$(cat "$tmp/r")" "22.0000 4.0000" "report: chart data matches the summary"
+M=$tmp/res/report.md
+is "$(grep -c 'Background cost' "$M")/$(grep -c 'in all 12 s of wall time and \*\*8.04 s of CPU\*\*' "$M")" 1/1 \
+	"report: kprezerod's cost where its file has both numbers"
+grep -q '| off | 8192 MiB | 64 | 2101256 | 0.017104 | 0.023460 | 0.028921 |' "$M" &&
+	grep -q '^Fastest enable on/off: 0.072x.$' "$M"
+ok $? "report: the rmap switch's table and its fastest on/off"
+sed -n '/^### patched kernel, optimized VMM: top functions/,/^## Files/p' "$M" >"$tmp/p"
+is "$(grep -c '%  \[k\] f' "$tmp/p")/$(grep -c header "$tmp/p")" 15/0 "report: a profile's first 15 functions"
+[ -s "$tmp/res/charts/flame-patched-optimized.svg" ]
+ok $? "report: a flame graph per folded profile"
+grep -q '^- boots: base patched shadow $' "$M" && grep -q '^- patched kernel log: ok 1 kernel_health$' "$M"
+ok $? "report: the boots and their kernel log scan"
+
+# ---- results.awk through bench/lib.sh, as bench/cover-letter.sh reads it
+is "$(bash -c '. "$1/lib.sh"; OUT=$2 S=$2/data/summary.tsv
+	echo $(get base ram-1G legacy total_s) $(get base ram-9G legacy total_s) $(fmt 1.23456) $(fmt -) \
+	$(ratio 1 250) $(ratio 1 4) $(ratio - 1) $(ratio 1 0) $(meta reps)' _ "$B" "$tmp/res")" \
+	"11.0000 - 1.235 - 0.004x 0.25x - - 3" "lib.sh: get, fmt, ratio and meta"
+
+# ---- the committed results: make report gives them back, byte for byte
+L=$T/../results/latest
+if [ -f "$L/report.md" ]; then
+	mkdir "$tmp/latest"
+	cp -r "$L/meta.txt" "$L/raw" "$tmp/latest"
+	"$B/report.sh" "$tmp/latest" >/dev/null 2>&1
+	diff -r -x gnuplot.log "$L/data" "$tmp/latest/data" >"$tmp/d" && diff "$L/report.md" "$tmp/latest/report.md" >>"$tmp/d"
+	ok $? "report: results/latest's report.md and data/ reproduced" "$(head -5 "$tmp/d")"
+else
+	skip "report: results/latest reproduced" "no committed results"
+fi
 
 # ---- flame.awk
 printf 'vm;a;b 30\nvm;a;c 10\nvm;d 5\n' | sort | awk -v title=t -f "$B/flame.awk" >"$tmp/f.svg"
