@@ -19,6 +19,8 @@ help:
 	@echo "Steps:"
 	@echo "  make deps           install the Debian packages used (idempotent)"
 	@echo "  make kernel         build Debian linux-source-6.12 + patches/series (KVARIANT=patched|base|debug)"
+	@echo "  make kernel-deb     the patched kernel as .debs for a real host, from a distro config, in build/"
+	@echo "                      (scripts/kernel-deb.sh --help; KDEB_LOCALMODCONFIG=1 trims it to lsmod)"
 	@echo "  make selftests      build the suite and install it in build/kselftest_install"
 	@echo "  make vmtest         boot the kernel under QEMU TCG and run VMTEST_CMD (default: the suite)"
 	@echo "  make check-fresh    make check in a fresh minimal Debian 12 root (cold: no ccache, no tree)"
@@ -27,13 +29,18 @@ help:
 	@echo "  make clean          remove selftest builds; 'make distclean' removes build/"
 	@echo "Variables: KVARIANT, VMTEST_MEM, VMTEST_CPUS, VMTEST_NODES, VMTEST_DEVICES,"
 	@echo "  VMTEST_APPEND, VMTEST_CMD, VMTEST_TIMEOUT (see scripts/vmtest.sh --help);"
-	@echo "  BENCH_SIZES, BENCH_SCALE, BENCH_DEVICES, BENCH_BACKINGS, BENCH_REPS (bench/bench.sh --help)"
+	@echo "  BENCH_SIZES, BENCH_SCALE, BENCH_DEVICES, BENCH_BACKINGS, BENCH_REPS,"
+	@echo "  BENCH_HOST=1 (bare metal: no runner; bench/bench.sh --help)"
 
 deps:
 	@$(SCRIPTS)/deps.sh
 
 kernel: deps
 	@$(SCRIPTS)/kernel.sh all
+
+# The patched kernel as Debian packages for bare metal (README, "Bare metal").
+kernel-deb: deps
+	@$(SCRIPTS)/kernel-deb.sh all
 
 # Only what the selftests need from the kernel: the tree and its headers.
 kernel-headers: deps
@@ -73,5 +80,5 @@ clean:
 distclean:
 	rm -rf build
 
-.PHONY: help deps kernel kernel-headers selftests vmtest check check-fresh check-patches bench report \
+.PHONY: help deps kernel kernel-deb kernel-headers selftests vmtest check check-fresh check-patches bench report \
 	clean distclean

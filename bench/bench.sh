@@ -15,6 +15,16 @@
 # Output: results/<date>-<kernel version>-<machine>/ (raw/ CSV and KTAP per
 # boot, report.md, charts/*.png|svg, data/*.dat).  Each step prints its time.
 #
+# BENCH_HOST=1 (bare metal, README "Bare metal"): no kernel is built and
+# nothing is booted: bench/guest-bench.sh runs on this host, on the kernel
+# it runs (base, patched, or shadow when booted with kvm.tdp_mmu=0: raw/
+# names the boot after it), with the devices of VFIO_SELFTESTS_BDF (bound
+# to vfio-pci) as the passthrough devices.  Run it once per boot with the
+# same BENCH_OUT to compare kernels; no cover letter is written.  It
+# refuses, in one line and with exit 4 (skip: nothing measured), when no
+# device is given, /dev/kvm or /dev/vfio is missing, a device is not bound
+# to vfio-pci, or the largest size does not fit in this host's RAM.
+#
 # Usage: bench/bench.sh [-h]
 # Environment:
 #   BENCH_SIZES     guest RAM sizes of the sweep           [1G 2G 4G 8G]
@@ -26,13 +36,118 @@
 #   BENCH_PROFILE   0: no perf profile                     [1]
 #   BENCH_KERNELS   which boots                            [base patched shadow]
 #   BENCH_OUT       output directory        [results/<date>-<kver>-<machine>]
+#   BENCH_HOST      1: on this host, no runner (above)     [0]
+#   VFIO_SELFTESTS_BDF  with BENCH_HOST=1: the devices, space-separated
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
-case "${1:-}" in -h|--help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;; esac
+
+# BENCH_HOST=1: one line and exit 4 when this host cannot run the bench.
+refuse() { printf '%s: skip: BENCH_HOST=1: %s\n' "$PROG" "$*" >&2; exit 4; }
+HOST_BDFS=()
+if [ "${BENCH_HOST:-0}" = 1 ]; then
+	read -r -a HOST_BDFS <<<"${VFIO_SELFTESTS_BDF:-}"
+	[ ${#HOST_BDFS[@]} -gt 0 ] ||
+		refuse "no devices: set VFIO_SELFTESTS_BDF to the passthrough devices, bound to vfio-pci"
+	[ -c /dev/kvm ] || refuse "no /dev/kvm (virtualization off in the firmware, or kvm_intel/kvm_amd not loaded)"
+	[ -e /dev/vfio ] || refuse "no /dev/vfio (boot with intel_iommu=on or amd_iommu=on, and load vfio-pci)"
+	for b in "${HOST_BDFS[@]}"; do
+		[ -e "/sys/bus/pci/devices/$b" ] || refuse "no PCI device $b (VFIO_SELFTESTS_BDF)"
+		drv=$(basename "$(readlink "/sys/bus/pci/devices/$b/driver" 2>/dev/null)" 2>/dev/null || true)
+		[ "$drv" = vfio-pci ] || refuse "$b is not bound to vfio-pci (driver: ${drv:-none})"
+	done
+elif [ "${BENCH_HOST:-0}" != 0 ]; then
+	die "BENCH_HOST must be 0 or 1, not '$BENCH_HOST'"
+fi
 
 t_all=$SECONDS
 step() {
 	echo "== bench: $1 ($((SECONDS - t_all))s so far)"
+}
+
+# meta_set KEY VALUE: one line of $OUT/meta.txt, replaced or added (a
+# second BENCH_HOST run on another kernel keeps the first one's lines).
+meta_set() {
+	touch "$OUT/meta.txt"
+	{ grep -v "^$1=" "$OUT/meta.txt" || true; echo "$1=$2"; } >"$OUT/meta.tmp"
+	mv "$OUT/meta.tmp" "$OUT/meta.txt"
+}
+
+# BENCH_HOST=1: bench/guest-bench.sh on this host, on the kernel it runs.
+host_bench() {
+	local k kver machine rc=0 n d devs=() kline mark iommu nodes virt
+	[ "$max_mib" -le $((host_mib - 4096)) ] ||
+		refuse "a ${max_mib} MiB VM needs more than this host's ${host_mib} MiB minus 4 GiB"
+	# Device counts above the devices given are left out, and said so.
+	for n in $BENCH_DEVICES; do
+		if [ "$n" -le ${#HOST_BDFS[@]} ]; then devs+=("$n"); else
+			warn "BENCH_DEVICES: $n devices left out, VFIO_SELFTESTS_BDF gives ${#HOST_BDFS[@]}"
+		fi
+	done
+	[ ${#devs[@]} -gt 0 ] || devs=(1)
+	export BENCH_DEVICES="${devs[*]}" BENCH_HOST VFIO_SELFTESTS_BDF
+	# Which kernel this is: the series' switches say it.
+	if [ ! -d /sys/kernel/mm/prezero ]; then
+		k=base
+	elif [ "$(cat /sys/module/kvm/parameters/tdp_mmu 2>/dev/null)" = N ]; then
+		k=shadow
+	else
+		k=patched
+	fi
+	kver=$(uname -r)
+	kline="$kver (the running kernel, BENCH_HOST=1; package $(dpkg-query -W -f='${Version}' "linux-image-$kver" 2>/dev/null || echo none)); command line: $(cat /proc/cmdline)"
+	machine="$(nproc)cpu-$(((host_mib + 1023) / 1024))g-metal"
+	OUT=${BENCH_OUT:-$TOP/results/$(date +%Y%m%d)-$kver-$machine}
+	mkdir -p "$OUT"
+	step "bare metal: $k kernel $kver, devices ${HOST_BDFS[*]}, sizes ${sizes[*]}"
+	[ -x "${KSFT_INSTALL_PATH:-$BUILD/kselftest_install}/vm_create/vm_create_test" ] || make -s -C "$TOP" selftests
+	iommu=$(find /sys/class/iommu -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | head -1)
+	nodes=(/sys/devices/system/node/node[0-9]*)
+	meta_set date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	case $k in
+	base) meta_set kernel_base "$kline" ;;
+	*) meta_set kernel "$kline"; meta_set kernel_release "$kver"
+	   meta_set series "$(grep -c . "$TOP/patches/series") patch(es)" ;;
+	esac
+	grep -q '^kernel_release=' "$OUT/meta.txt" || meta_set kernel_release "$kver"
+	meta_set machine "$machine"
+	meta_set host_cpu "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+	meta_set qemu "none (BENCH_HOST=1: vm_create_test creates the VMs on the host)"
+	virt=$(grep -owm1 'vmx\|svm' /proc/cpuinfo | tr a-z A-Z || true)
+	meta_set accel "bare metal (${virt:-no vmx/svm flag}, IOMMU ${iommu:-unknown})"
+	meta_set guest "none: the host itself, $(nproc) CPUs, ${host_mib} MiB, ${#nodes[@]} NUMA node(s)"
+	for d in "${HOST_BDFS[@]}"; do
+		meta_set "device_$d" "$(cat "/sys/bus/pci/devices/$d/vendor"):$(cat "/sys/bus/pci/devices/$d/device") $(lspci -s "$d" 2>/dev/null | cut -d' ' -f2-)"
+	done
+	meta_set sizes "${sizes[*]}"
+	meta_set devices "$BENCH_DEVICES"
+	meta_set backings "$BENCH_BACKINGS"
+	meta_set reps "$BENCH_REPS"
+	meta_set commit "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+	step "boot $k (this host, BENCH_HOST=1)"
+	rm -rf "$OUT/boot-$k"
+	mkdir -p "$OUT/boot-$k"
+	mark="bench.sh: BENCH_HOST=1 run $$ begins ($k, $(date -u +%FT%TZ))"
+	echo "$mark" >/dev/kmsg 2>/dev/null || true
+	VMTEST_RESULTS="$OUT/boot-$k" "$TOP/bench/guest-bench.sh" "$k" 2>&1 |
+		tee "$OUT/boot-$k/console.log" || rc=$?
+	# The kernel's log since the mark, scanned as the runner's guest log is.
+	dmesg 2>/dev/null | awk -v m="$mark" 'index($0, m) { on = 1 } on' >"$OUT/boot-$k/dmesg.txt" || true
+	[ -s "$OUT/boot-$k/dmesg.txt" ] || echo "(no kernel messages: $mark)" >"$OUT/boot-$k/dmesg.txt"
+	"$TOP/scripts/kernel-health.sh" "$OUT/boot-$k/dmesg.txt" >"$OUT/boot-$k/health.ktap" 2>&1 || rc=1
+	rm -rf "$OUT/raw/$k"
+	mkdir -p "$OUT/raw"
+	cp -r "$OUT/boot-$k/raw" "$OUT/raw/$k" 2>/dev/null || mkdir -p "$OUT/raw/$k"
+	cp "$OUT/boot-$k"/{health.ktap,dmesg.txt,console.log} "$OUT/raw/$k/"
+	rm -rf "$OUT/boot-$k"
+	echo "   $k: $((SECONDS - t_all))s, exit $rc"
+	[ $rc = 0 ] || warn "the $k run reported failures: see $OUT/raw/$k/*.ktap"
+	step "report and charts"
+	"$TOP/bench/report.sh" "$OUT" || warn "bench/report.sh failed: the raw results are in $OUT/raw"
+	echo "== bench: done in $((SECONDS - t_all))s: ${OUT#"$TOP"/}/ (raw/$k, report.md)"
+	echo "   send back: tar -C $(dirname "$OUT") -czf $(basename "$OUT").tar.gz $(basename "$OUT")"
+	return $rc
 }
 
 scale=${BENCH_SCALE:-1}
@@ -53,8 +168,13 @@ export BENCH_REPS=${BENCH_REPS:-3}
 export BENCH_PROFILE=${BENCH_PROFILE:-1}
 read -r -a kernels <<<"${BENCH_KERNELS:-base patched shadow}"
 
-# Guest RAM: the largest VM plus room for the host side, on 2 nodes.
 host_mib=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
+if [ "${BENCH_HOST:-0}" = 1 ]; then
+	host_bench
+	exit
+fi
+
+# Guest RAM: the largest VM plus room for the host side, on 2 nodes.
 guest_mib=$((max_mib + max_mib / 4 + 3072))
 [ $guest_mib -le $((host_mib - 2048)) ] ||
 	die "a ${max_mib} MiB VM needs a ${guest_mib} MiB guest; this host has ${host_mib} MiB"

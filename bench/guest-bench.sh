@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # dev_args and friends print options, one word each: split on purpose.
 # shellcheck disable=SC2046
-# Runs inside the vmtest guest (bench/bench.sh boots it): creates VMs with
+# Runs inside the vmtest guest (bench/bench.sh boots it), or on a bare-metal
+# host (bench.sh with BENCH_HOST=1): creates VMs with
 # vm_create_test for every scenario and writes one CSV per run group to
 # $VMTEST_RESULTS/raw/<group>.csv, plus the test's KTAP next to it.
 #
@@ -34,7 +35,9 @@ export KPROBE_COUNT_KEEP=1
 
 say() { echo "# bench [$MODE $((SECONDS - t0))s]: $*"; }
 
-# Devices: virtio functions (FLR) first, then ivshmem (the large BAR).
+# Devices: virtio functions (FLR) first, then ivshmem (the large BAR).  On
+# bare metal (BENCH_HOST=1, bench.sh) every device given is a passthrough
+# device with its own BARs (a GPU), in the order given.
 read -r -a bdfs <<<"${VFIO_SELFTESTS_BDF:-}"
 virtio=() ivshmem=
 for b in "${bdfs[@]}"; do
@@ -42,6 +45,7 @@ for b in "${bdfs[@]}"; do
 	case $id in
 	0x1af4:0x1044|0x1af4:0x1005) virtio+=("$b") ;;
 	0x1af4:0x1110) ivshmem=$b ;;
+	*) [ "${BENCH_HOST:-0}" = 1 ] && virtio+=("$b") ;;
 	esac
 done
 say "virtio ${virtio[*]:-none}, ivshmem ${ivshmem:-none}"
@@ -86,7 +90,13 @@ run() {
 		END { for (p in s) printf "#   %s %s total s:%s\n", g, p, s[p] }' "$OUT/$group.csv"
 }
 
-hugepages() { echo "$1" >/proc/sys/vm/nr_hugepages; }
+# The 2 MiB pool, by its own path (nr_hugepages is the default size's, 1G
+# on a host booted with default_hugepagesz=1G).  A host's own pool
+# (BENCH_HOST=1) is grown for the hugetlb group, then given back as it
+# was; a guest starts with none.
+HP2M=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+hugepages() { echo "$1" >$HP2M; }
+hugepages0=$(cat $HP2M)
 
 max_mib=0
 for s in $SIZES; do
@@ -146,9 +156,9 @@ for n in $DEVICES; do
 done
 # 3. Backings.
 for b in $BACKINGS; do
-	[ "$b" = anonymous_hugetlb_2mb ] && hugepages 640
+	[ "$b" = anonymous_hugetlb_2mb ] && hugepages $((hugepages0 + 640))
 	run "backing-$b" -m 1G -b "$b" $(dev_args 1)
-	[ "$b" = anonymous_hugetlb_2mb ] && hugepages 0
+	[ "$b" = anonymous_hugetlb_2mb ] && hugepages "$hugepages0"
 done
 # 4. NUMA: node 1 under pressure (a tmpfs bound to it holds 3/4 of its free
 #    memory, without using CPU), bind to node 0 vs interleave over both.
@@ -201,8 +211,11 @@ if [ "${BENCH_PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
 			"$VMC" -q -p "$p" -m "${pmib}M" $(dev_args 1) >/dev/null 2>&1
 		perf report -i "/tmp/perf-$p.data" --stdio --no-children --sort symbol \
 			--percent-limit 1 2>/dev/null | grep -v '^$' | head -60 >"$OUT/perf-$p.txt"
-		perf script -i "/tmp/perf-$p.data" 2>/dev/null |
-			awk -f "$TOP/bench/fold.awk" >"$OUT/perf-$p.folded"
+		# Folded stacks for flame.awk: perf's own stackcollapse, a script of
+		# its Python scripting (Debian's linux-perf has it; the guest runs
+		# the host's perf over the 9p root).
+		perf script report stackcollapse -i "/tmp/perf-$p.data" >"$OUT/perf-$p.folded" 2>/dev/null ||
+			say "perf script report stackcollapse failed: no flame graph for $p"
 		rm -f "/tmp/perf-$p.data"
 	done
 fi

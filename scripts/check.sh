@@ -10,7 +10,9 @@
 #              of our shell, checkpatch (selftests profile) of our C
 #   selftests  build the suite with -Werror, install it, build the kernel's
 #              own mm/kvm selftests we run (scripts/upstream-tests.sh), run
-#              the suite on the host (no IOMMU or VFIO there: those skip)
+#              the suite on the host (no IOMMU or VFIO there: those skip),
+#              and vm_create_test --reference (the talk's sizes; skips where
+#              the machine cannot hold them)
 #   kernel     build the patched kernel
 #   vmtest     boot it under QEMU TCG and run the whole suite in the guest;
 #              the guest kernel log must be clean (so in every boot below);
@@ -80,7 +82,7 @@ cpu_busy_pct() {	# "busy0 total0" -> percent of all CPUs busy since then
 # The KTAP files each stage writes (relative to $OUT).
 declare -A KTAPS=(
 	[unit]="unit.ktap"
-	[selftests]="host.ktap"
+	[selftests]="host.ktap host-reference.ktap"
 	[vmtest]="vmtest/ktap.log vmtest/health.ktap vmtest-resume/ktap.log vmtest-resume/health.ktap vmtest-hotremove/ktap.log vmtest-hotremove/health.ktap"
 	[vmtest-shadow]="vmtest-shadow/ktap.log vmtest-shadow/health.ktap"
 	[upstream]="upstream/ktap.log upstream/health.ktap"
@@ -145,12 +147,19 @@ st_unit() {
 	"$TOP/tests/run.sh" 2>&1 | tee "$OUT/unit.ktap"
 }
 st_selftests() {
+	local rc=0 ref=0
 	{ make -s --no-print-directory -C "$TOP/selftests" EXTRA_CFLAGS=-Werror &&
 	  make -s --no-print-directory -C "$TOP/selftests" install &&
 	  "$TOP/scripts/upstream-tests.sh" build; } >"$OUT/selftests-build.log" 2>&1 ||
 		{ tail -40 "$OUT/selftests-build.log"; return 1; }
 	make -s --no-print-directory -C "$TOP/selftests" run_tests 2>&1 | tee "$OUT/host.ktap"
-	"$TOP/scripts/ktap-summary.sh" -q "$OUT/host.ktap"
+	"$TOP/scripts/ktap-summary.sh" -q "$OUT/host.ktap" || rc=1
+	# The talk's sizes (vm_create_test --reference): run where the machine
+	# holds them, else each result a skip with the reason and exit 4.
+	"$BUILD/kselftest_install/vm_create/vm_create_test" --reference >"$OUT/host-reference.ktap" 2>&1 || ref=$?
+	grep -E '^(not )?ok ' "$OUT/host-reference.ktap"
+	case $ref in 0|4) ;; *) echo "vm_create_test --reference exited ${ref}"; rc=1 ;; esac
+	return $rc
 }
 st_kernel() {
 	"$TOP/scripts/kernel.sh" build 2>&1 | tee "$OUT/kernel.log"

@@ -26,6 +26,8 @@ PKGS=(
 	shellcheck		# the unit stage lints the project's shell
 	mmdebstrap		# make check-fresh: a minimal Debian root to run make check in
 	busybox-static		# the initramfs of scripts/resume-test.sh (hibernation)
+	linux-config-6.12	# make kernel-deb: Debian's own 6.12 config to start from
+	debhelper openssl	# make kernel-deb: bindeb-pkg's debian/rules (dh_*), module signing key
 )
 
 case "${1:-}" in

@@ -1,14 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Unit tests of scripts/: the KTAP counter, the kernel-log scanner, and the
-# argument checks of vmtest.sh, deps.sh and kernel.sh.  Prints KTAP.
+# Unit tests of scripts/: the KTAP counter, the kernel-log scanner, the
+# argument checks of vmtest.sh, deps.sh and kernel.sh, kernel-deb.sh's
+# config step (no build), and bench.sh's refusals with BENCH_HOST=1.
+# Prints KTAP.
 set -u
 T=$(cd "$(dirname "$0")" && pwd)
 S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 52
+plan 65
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -101,5 +103,62 @@ KUNIT_DIR=$tmp/nokunit "$K" >/dev/null 2>&1; is $? 4 "kunit_results skips withou
 "$K" --help | grep -q "Usage"; is $? 0 "kunit_results --help"
 "$S/check.sh" bogus >/dev/null 2>"$tmp/e"; rc=$?
 grep -q "unknown stage" "$tmp/e"; is "$rc/$?" "1/0" "check.sh rejects an unknown stage"
+
+# ---- kernel-deb.sh: the config step only (the package build is not run
+# here).  Debian's own 6.12 config, the tree the tree stage prepared, a
+# scratch object directory.
+"$S/kernel-deb.sh" frobnicate >/dev/null 2>&1; is $? 1 "kernel-deb.sh rejects an unknown command"
+: >"$tmp/lsmod"
+KDEB_LOCALMODCONFIG=1 KDEB_LSMOD=$tmp/lsmod KDEB_OBJ=$tmp/lmc "$S/kernel-deb.sh" config >/dev/null 2>"$tmp/e"; rc=$?
+grep -q "no loaded module listed" "$tmp/e"; is "$rc/$?" "1/0" "kernel-deb.sh refuses localmodconfig with no module listed"
+DEB_CONFIG=/usr/src/linux-config-6.12/config.amd64_none_amd64.xz
+KTREE=$T/../build/linux-patched
+if [ ! -r "$DEB_CONFIG" ] || [ ! -f "$KTREE/Makefile" ]; then
+	while read -r n; do
+		skip "$n" "needs $DEB_CONFIG (make deps) and $KTREE (make check's tree stage)"
+	done <<-EOF
+	kernel-deb.sh config keeps every option the series and the tests need
+	kernel-deb.sh config: CONFIG_PAGE_PREZERO=y
+	kernel-deb.sh config: the release ends in -prezero
+	kernel-deb.sh config keeps the distro's modules (KVM, VFIO =m)
+	kernel-deb.sh config: no IOMMU debugfs
+	kernel-deb.sh config: no debug info
+	kernel-deb.sh check names a missing option
+	kernel-deb.sh check flags a debug option the distro config lacks
+	EOF
+else
+	KDEB_SRC=$KTREE KDEB_OBJ=$tmp/deb KDEB_BASE_CONFIG=$DEB_CONFIG nice "$S/kernel-deb.sh" config >"$tmp/kd" 2>&1
+	ok $? "kernel-deb.sh config keeps every option the series and the tests need" "$(tail -5 "$tmp/kd")"
+	grep -h 'config ok' "$tmp/kd" | sed 's/^/# /'
+	grep -q '^CONFIG_PAGE_PREZERO=y$' "$tmp/deb/.config"; ok $? "kernel-deb.sh config: CONFIG_PAGE_PREZERO=y"
+	grep -q '^CONFIG_LOCALVERSION="-prezero"$' "$tmp/deb/.config"; ok $? "kernel-deb.sh config: the release ends in -prezero"
+	# The distro's modules stay modules: KVM and VFIO are =m in Debian's config.
+	is "$(grep -cE '^CONFIG_(KVM|KVM_AMD|KVM_INTEL|VFIO|VFIO_PCI)=m$' "$tmp/deb/.config")" 5 "kernel-deb.sh config keeps the distro's modules (KVM, VFIO =m)"
+	grep -q '^# CONFIG_IOMMU_DEBUGFS is not set$' "$tmp/deb/.config"; ok $? "kernel-deb.sh config: no IOMMU debugfs"
+	grep -q '^CONFIG_DEBUG_INFO=y' "$tmp/deb/.config"; is $? 1 "kernel-deb.sh config: no debug info"
+	sed -i '/CONFIG_PAGE_PREZERO/d' "$tmp/deb/.config"
+	KDEB_SRC=$KTREE KDEB_OBJ=$tmp/deb "$S/kernel-deb.sh" check >/dev/null 2>"$tmp/e"; rc=$?
+	grep -q '^  CONFIG_PAGE_PREZERO: want y, got not set$' "$tmp/e"; is "$rc/$?" "1/0" "kernel-deb.sh check names a missing option"
+	echo CONFIG_PAGE_PREZERO=y >>"$tmp/deb/.config"
+	echo CONFIG_KASAN=y >>"$tmp/deb/.config"
+	KDEB_SRC=$KTREE KDEB_OBJ=$tmp/deb "$S/kernel-deb.sh" check >/dev/null 2>"$tmp/e"; rc=$?
+	grep -q '^  CONFIG_KASAN: a debug option' "$tmp/e"; is "$rc/$?" "1/0" "kernel-deb.sh check flags a debug option the distro config lacks"
+fi
+
+# ---- bench.sh BENCH_HOST=1 (bare metal): one line and exit 4 when this
+# host cannot run it.  (This one has no /dev/vfio; on a host with both
+# /dev/kvm and /dev/vfio the second case would start the bench: skipped.)
+B=$T/../bench
+BENCH_HOST=1 VFIO_SELFTESTS_BDF='' "$B/bench.sh" >/dev/null 2>"$tmp/e"; rc=$?
+is "$rc/$(wc -l <"$tmp/e")/$(grep -c 'skip: BENCH_HOST=1: no devices' "$tmp/e")" "4/1/1" "bench.sh BENCH_HOST=1 refuses without devices"
+if [ -c /dev/kvm ] && [ -e /dev/vfio ]; then
+	skip "bench.sh BENCH_HOST=1 refuses without /dev/kvm or /dev/vfio" "this host has both"
+else
+	BENCH_HOST=1 VFIO_SELFTESTS_BDF=0000:00:00.0 "$B/bench.sh" >/dev/null 2>"$tmp/e"; rc=$?
+	is "$rc/$(wc -l <"$tmp/e")/$(grep -c 'skip: BENCH_HOST=1: no /dev/\(kvm\|vfio\)' "$tmp/e")" "4/1/1" \
+		"bench.sh BENCH_HOST=1 refuses without /dev/kvm or /dev/vfio"
+	sed 's/^/# /' "$tmp/e"
+fi
+BENCH_HOST=yes "$B/bench.sh" >/dev/null 2>&1; is $? 1 "bench.sh rejects a bad BENCH_HOST"
 
 done_testing
