@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Unit tests of scripts/: the KTAP counter, the kernel-log scanner, the
 # argument checks of vmtest.sh, deps.sh and kernel.sh, kernel-deb.sh's
-# config step (no build), and bench.sh's refusals with BENCH_HOST=1.
+# config step (no build), bench.sh's refusals with BENCH_HOST=1, and the one
+# checkpatch exception of check-patches.sh.
 # Prints KTAP.
 set -u
 T=$(cd "$(dirname "$0")" && pwd)
@@ -10,7 +11,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 65
+plan 67
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -160,5 +161,12 @@ else
 	sed 's/^/# /' "$tmp/e"
 fi
 BENCH_HOST=yes "$B/bench.sh" >/dev/null 2>&1; is $? 1 "bench.sh rejects a bad BENCH_HOST"
+
+
+# ---- check-patches.sh: the PAGEFLAG CamelCase exception, and nothing else
+eval "$(sed -n '/^pageflag_camelcase()/,/^}/p' "$S/check-patches.sh")"
+out=$(pageflag_camelcase <"$T/fixtures/checkpatch-camelcase.txt")
+is "$(grep -c '^EXEMPT' <<<"$out")" 3 "check-patches exempts __SetPage##uname, a PAGEFLAG argument, __ClearPageZeroed"
+is "$(grep -c '^CHECK' <<<"$out")" 1 "check-patches keeps any other CamelCase check"
 
 done_testing
