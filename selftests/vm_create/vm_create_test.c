@@ -646,8 +646,13 @@ static void kernel_switches(bool on)
 {
 	if (prezero_set_enabled(on) || vfio_type1_set_pin_runs(on) < 0)
 		ksft_exit_fail_msg("cannot turn the kernel switches %s\n", on ? "on" : "off");
-	if (on)
-		ksft_print_msg("kprezerod caught up in %.1fs\n", prezero_wait_caught_up(60));
+	if (on) {
+		double waited = prezero_wait_caught_up(PREZERO_STALL_S);
+
+		if (waited < 0)
+			ksft_exit_fail_msg("kprezerod made no progress for %ds\n", PREZERO_STALL_S);
+		ksft_print_msg("kprezerod caught up in %.1fs\n", waited);
+	}
 }
 
 static int64_t wall(struct run *r, enum vmm_phase ph)
