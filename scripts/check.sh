@@ -28,7 +28,8 @@
 #              upstream: that stage's 4 vCPUs already overcommit a 2-core
 #              host, and both of its failures seen so far (migration,
 #              uffd-unit-tests, hugetlb cases) came with the build beside
-#              it.  CHECK_OVERLAP=1 starts the build at nice 19 beside
+#              it (a correlation: the one factor we can remove).
+#              CHECK_OVERLAP=1 starts the build at nice 19 beside
 #              upstream (saves about 450 s on a cold machine)
 #   vmtest-debug   boot it with the suite's correctness tests
 #              (scripts/run-debug.sh: zero checks, pin balance, bad input;
@@ -261,9 +262,9 @@ st_debug_kernel() {
 }
 
 # CHECK_OVERLAP=1: start the debug build in the background, at the lowest
-# priority, when upstream is about to run and debug-kernel comes later.  Only the upstream
-# stage overlaps it: vmtest and vmtest-shadow assert ratios of times and
-# run on a quiet host.
+# priority, when upstream is about to run and debug-kernel comes later.
+# Only the upstream stage may overlap it: vmtest and vmtest-shadow assert
+# ratios of times and run on a quiet host.
 maybe_start_debug_build() {
 	[ "${CHECK_OVERLAP:-0}" != 0 ] || return 0
 	[[ " ${stages[*]} " == *" debug-kernel "* ]] || return 0
