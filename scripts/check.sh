@@ -36,10 +36,6 @@
 #              no ratio of times is asserted on a debug kernel), then with
 #              kvm.tdp_mmu=0 for the rmap exactness tests, then the
 #              hibernation and hot-remove tests
-# The guests of vmtest and vmtest-debug flip pre-zeroing on and off while
-# other vCPUs allocate; they run every vCPU on one emulator thread (QEMU
-# 7.2's multi-threaded TCG can execute a stale int3 there:
-# results/tcg-stale-int3/).  CHECK_SWITCHING_TCG=multi runs them as the rest.
 # Each stage prints its time and how busy the host's CPUs were.  The
 # closing lines:
 #   "stages: N ok, N failed, N skipped"
@@ -171,14 +167,6 @@ st_kernel() {
 	"$TOP/scripts/kernel.sh" build 2>&1 | tee "$OUT/kernel.log"
 }
 
-# QEMU 7.2's multi-threaded TCG now and then runs code that another vCPU has
-# already rewritten and synchronised (results/tcg-stale-int3/): a guest that
-# flips pre-zeroing's static key while other vCPUs allocate can oops on a
-# stale int3 in post_alloc_hook().  The guests that flip it (the suite, the
-# hibernation and hot-remove tests, plain and debug) run every vCPU on one
-# emulator thread; vmtest-shadow and upstream flip nothing while they run.
-SWITCHING_TCG=${CHECK_SWITCHING_TCG:-single}
-
 # boot DIR [VAR=VALUE...] -- COMMAND: one guest, results in $OUT/DIR.  A
 # guest that never reported leaves a failing kernel_health result.
 boot() {
@@ -201,7 +189,7 @@ no_verdict() {	# DIR: a failing kernel_health result if the guest gave none
 resume_boot() {
 	local dir=$1 rc=0
 	shift
-	env VMTEST_RESULTS="$OUT/$dir" VMTEST_TCG_THREAD="$SWITCHING_TCG" "$@" "$TOP/scripts/resume-test.sh" || rc=$?
+	env VMTEST_RESULTS="$OUT/$dir" "$@" "$TOP/scripts/resume-test.sh" || rc=$?
 	no_verdict "$dir"
 	return $rc
 }
@@ -212,7 +200,7 @@ resume_boot() {
 hotremove_boot() {
 	local dir=$1
 	shift
-	boot "$dir" VMTEST_TCG_THREAD="$SWITCHING_TCG" VMTEST_MEM=2G VMTEST_DEVICES=edu VMTEST_DIMMS=1:512M \
+	boot "$dir" VMTEST_MEM=2G VMTEST_DEVICES=edu VMTEST_DIMMS=1:512M \
 		VMTEST_APPEND="${VMTEST_APPEND:-} memhp_default_state=online_movable" "$@" -- \
 		"HOTREMOVE_TEST=1 $BUILD/kselftest_install/prezero/prezero_hotremove_test"
 }
@@ -223,7 +211,7 @@ hotremove_boot() {
 # sized for.
 st_vmtest() {
 	local rc=0
-	boot vmtest VMTEST_TCG_THREAD="$SWITCHING_TCG" VMTEST_MEM=10G VMTEST_APPEND="${VMTEST_APPEND:-} hugepagesz=1G hugepages=2" -- \
+	boot vmtest VMTEST_MEM=10G VMTEST_APPEND="${VMTEST_APPEND:-} hugepagesz=1G hugepages=2" -- \
 		"$TOP/scripts/run-suite.sh" || rc=1
 	resume_boot vmtest-resume || rc=1
 	hotremove_boot vmtest-hotremove || rc=1
@@ -283,7 +271,7 @@ maybe_start_debug_build() {
 # exactness tests under the shadow MMU.
 st_vmtest_debug() {
 	local rc=0
-	boot vmtest-debug KVARIANT=debug VMTEST_TCG_THREAD="$SWITCHING_TCG" -- "$TOP/scripts/run-debug.sh" || rc=1
+	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-debug.sh" || rc=1
 	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0 hugepagesz=1G hugepages=2" \
 		-- "$TOP/scripts/run-debug.sh" rmap || rc=1
 	resume_boot vmtest-debug-resume KVARIANT=debug || rc=1
