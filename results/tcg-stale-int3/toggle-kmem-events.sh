@@ -1,6 +1,7 @@
 #!/bin/sh
 # Toggle kmem tracepoints (static keys in the page allocator's hot path,
-# nothing of the prezero series) while 2 processes churn shmem pages.
+# nothing of the prezero series; or KNOB, e.g. /sys/kernel/mm/prezero/enabled)
+# while W (2) processes churn shmem pages, N (3000) times.
 echo 0 > /sys/kernel/mm/prezero/enabled 2>/dev/null
 cat /sys/kernel/mm/prezero/enabled 2>/dev/null
 mount -t tracefs none /sys/kernel/tracing 2>/dev/null
@@ -13,8 +14,8 @@ for w in $(seq ${W:-2}); do
 done
 i=0
 while [ $i -lt ${N:-3000} ]; do
-	echo 1 > $T/events/kmem/enable
-	echo 0 > $T/events/kmem/enable
+	echo 1 > ${KNOB:-$T/events/kmem/enable}
+	echo 0 > ${KNOB:-$T/events/kmem/enable}
 	i=$((i + 1))
 	[ $((i % 25)) -eq 0 ] && echo "# $i toggles"
 done
