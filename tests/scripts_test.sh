@@ -11,7 +11,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 67
+plan 68
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -87,12 +87,17 @@ printf '#!/bin/sh\necho "1..3"; echo "ok 1 a"; echo "not ok 2 known one"; echo "
 printf '#!/bin/sh\necho "1..1"; echo "not ok 1 flaky"; exit 1\n' >"$tmp/up/mm/gup_test"
 chmod +x "$tmp/up/mm/cow" "$tmp/up/mm/gup_test"
 printf '# c\nmm:cow\tknown one\tfail\tbase too\nmm:gup_test\tflaky\tfail\tbase too\n' >"$tmp/known"
+# uffd-unit-tests maps at a fixed 1 GiB hint the randomized brk heap can
+# take: it must run with ADDR_NO_RANDOMIZE (0x0040000) in its personality
+printf '#!/bin/bash\necho "1..1"; p=$(cat /proc/self/personality); (( 0x$p & 0x40000 )) && echo "ok 1 norandom" || { echo "not ok 1 norandom $p"; exit 1; }\n' >"$tmp/up/mm/uffd-unit-tests"
+chmod +x "$tmp/up/mm/uffd-unit-tests"
 UPSTREAM_DIR=$tmp/up UPSTREAM_KNOWN=$tmp/known UPSTREAM_NO_SETUP=1 "$S/upstream-tests.sh" run mm >"$tmp/up.ktap" 2>&1
 is $? 1 "upstream-tests.sh run fails on an unknown failure"
 grep -q '^# ok 2 known one # XFAIL' "$tmp/up.ktap"; is $? 0 "a listed failure becomes XFAIL"
 grep -q '^not ok 1 mm:cow # exit=1' "$tmp/up.ktap"; is $? 0 "a program with an unlisted failure fails"
 grep -q '^ok 2 mm:gup_test -u # XFAIL' "$tmp/up.ktap"; is $? 0 "a program with only listed failures is XFAIL"
 grep -q '^not ok 5 mm:gup_longterm # not built' "$tmp/up.ktap"; is $? 0 "a program that was not built fails"
+grep -q '^ok 13 mm:uffd-unit-tests$' "$tmp/up.ktap"; is $? 0 "uffd-unit-tests runs with address-space randomization off"
 # ---- selftests/kunit: debugfs KUnit results -> flat KTAP
 K=$T/../selftests/kunit/kunit_results.sh
 KUNIT_DIR=$T/fixtures/kunit "$K" >"$tmp/ku" 2>&1; is $? 1 "kunit_results fails when a case failed"
