@@ -26,7 +26,24 @@
  *   4. from CPU 0: offline every memory block of the DIMM, then eject the
  *      DIMM (ACPI), and wait until its memory blocks are gone;
  *   5. let kprezerod run again and wait until it sleeps.
+ * Before that, page isolation against a worker that holds a free block:
+ * kprezerod takes a free block off the free lists while it clears it, and
+ * a memory offline (or alloc_contig_range(), CMA) that isolates the range
+ * cannot take a page that is neither free nor allocated: offline_pages()
+ * retries, and each failed test_pages_isolated() is a retry.  Twice, with
+ * pre-zeroing off and on: fill the DIMM with written anonymous memory, free
+ * what is not on the DIMM (and, when on, let kprezerod clear it), free the
+ * DIMM's part, and as soon as kprezerod has started on it (when on) put the
+ * busy loop beside it, so that it stops where it is; once its run time
+ * stands, offline the DIMM's blocks from CPU 0 and count the failed
+ * isolation tests (trace event page_isolation:test_pages_isolated,
+ * ret=fail), then online them again.  A kernel whose worker is preempted
+ * holding the block leaves the offline spinning until the worker runs
+ * again: past ISOLATE_FAIL_LIMIT failures the busy loop is stopped so that
+ * it can.
  * Results:
+ *   isolate_while_clearing  the offline with kprezerod busy failed no more
+ *                           isolation tests than with pre-zeroing off
  *   offline_while_clearing  every block of the DIMM went offline
  *   remove_while_clearing   the DIMM was removed (its blocks are gone)
  *   worker_survives         no Oops (taint D) and kprezerod went back to
@@ -45,6 +62,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sched.h>
@@ -67,6 +85,10 @@
 #define ACPI_DEVS	"/sys/bus/acpi/devices"
 #define MEM_DIR		"/sys/devices/system/memory"
 #define WQ_CPUMASK	"/sys/devices/virtual/workqueue/cpumask"
+#define TRACE_DIR	"/sys/kernel/tracing"
+#define ISOLATE_EVENT	TRACE_DIR "/events/page_isolation/test_pages_isolated/enable"
+/* Failed isolation tests after which the offline is waiting for kprezerod. */
+#define ISOLATE_FAIL_LIMIT	200
 #define TAINT_DIE	(1UL << 7)	/* 'D': the kernel Oopsed */
 #define MAX_BLOCKS	64
 /* Give up on a wait when nothing moved for this long (not a time limit). */
@@ -86,8 +108,9 @@ static char wq_mask_saved[64];
 static void usage(const char *argv0)
 {
 	printf("Usage: %s [-d PNP0C80:NN] [-h]\n"
-	       "Removes a DIMM while kprezerod clears a hugetlb folio on it; checks that\n"
-	       "the kernel survives.  Needs HOTREMOVE_TEST=1 (it removes memory), root,\n"
+	       "Offlines a DIMM while kprezerod clears a free block on it (counting failed\n"
+	       "isolation tests, against pre-zeroing off), then removes it while kprezerod\n"
+	       "clears a hugetlb folio on it; checks that the kernel survives.  Needs HOTREMOVE_TEST=1 (it removes memory), root,\n"
 	       "2 CPUs, pre-zeroing, and a DIMM online in ZONE_MOVABLE.\n"
 	       "  -d DEV  the ACPI memory device to remove   [the first one found]\n",
 	       argv0);
@@ -399,6 +422,176 @@ static bool worker_settles(unsigned long taint0)
 	}
 }
 
+/* Online every block of @d again, in ZONE_MOVABLE; false at the first that will not. */
+static bool dimm_online(const struct dimm *d)
+{
+	char path[128];
+	int i, r;
+
+	for (i = 0; i < d->nblocks; i++) {
+		snprintf(path, sizeof(path), MEM_DIR "/memory%lu/state", d->block[i]);
+		r = sys_write_str(path, "online_movable");
+		if (r) {
+			ksft_print_msg("online memory%lu: %s\n", d->block[i], strerror(-r));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Failed isolation tests in the trace buffer, or -errno. */
+static long isolate_fails(void)
+{
+	char line[512];
+	long n = 0;
+	FILE *f;
+
+	f = fopen(TRACE_DIR "/trace", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "test_pages_isolated:") && strstr(line, "ret=fail"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Offline the blocks of @d from a child on CPU 0, counting the failed
+ * isolation tests on the way, and online them again.  Past
+ * ISOLATE_FAIL_LIMIT the busy loop is stopped, so that a worker parked
+ * with a block in hand can finish it and the offline with it.  Returns the
+ * count, -1 if a block would not go offline or come back.
+ */
+static long offline_counted(const struct dimm *d)
+{
+	long fails = 0;
+	int fd, st;
+	pid_t pid;
+
+	fd = open(TRACE_DIR "/trace", O_WRONLY | O_TRUNC);
+	TEST_ASSERT(fd >= 0, "clearing %s/trace: errno %d", TRACE_DIR, errno);
+	close(fd);
+	TEST_ASSERT(!sys_write_str(ISOLATE_EVENT, "1"), "enabling %s", ISOLATE_EVENT);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork: errno %d", errno);
+	if (!pid)
+		_exit(dimm_offline(d) ? 0 : 1);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		fails = isolate_fails();
+		if (fails > ISOLATE_FAIL_LIMIT && hog > 0) {
+			ksft_print_msg("offline: %ld failed isolation tests: stopping the busy loop\n",
+				       fails);
+			hog_stop();
+		}
+		usleep(100000);
+	}
+	fails = isolate_fails();
+	sys_write_str(ISOLATE_EVENT, "0");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) || !dimm_online(d))
+		return -1;
+	return fails;
+}
+
+/* Wait until kprezerod's run time has moved past @since; returns it. */
+static long long worker_started(long long since)
+{
+	double next_note = now_s() + 10;
+	long long rt;
+
+	while ((rt = worker_runtime()) == since) {
+		usleep(5000);
+		if (now_s() > next_note) {
+			ksft_print_msg("waiting for kprezerod to start: state %c\n", worker_state());
+			next_note += 10;
+		}
+	}
+	return rt;
+}
+
+/* Wait until kprezerod's run time stood still for a second. */
+static void worker_stands(void)
+{
+	long long rt, last = worker_runtime();
+	double still = now_s(), next_note = now_s() + 10;
+
+	for (;;) {
+		usleep(20000);
+		rt = worker_runtime();
+		if (rt != last) {
+			last = rt;
+			still = now_s();
+		} else if (now_s() - still >= 1) {
+			return;
+		}
+		if (now_s() > next_note) {
+			ksft_print_msg("waiting for kprezerod to stand: state %c, %.1f ms of CPU\n",
+				       worker_state(), rt / 1e6);
+			next_note += 10;
+		}
+	}
+}
+
+/*
+ * One round of the isolation check, pre-zeroing @on: see the top.
+ * Returns the failed isolation tests of the offline, -1 if it failed.
+ */
+static long isolate_round(const struct dimm *d, bool on)
+{
+	size_t len = d->nblocks * block_bytes, n = len / SZ_2M, i, on_dimm = 0;
+	uint64_t pending_kb = 0;
+	long long rt0;
+	double waited;
+	bool *there;
+	long fails;
+	char *map;
+	int err;
+
+	err = prezero_set_enabled(on);
+	if (err)
+		ksft_exit_fail_msg("pre-zeroing %s: %s\n", on ? "on" : "off", strerror(-err));
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(map != MAP_FAILED, "mapping %zu MiB: errno %d", len >> 20, errno);
+	TEST_ASSERT(!madvise(map, len, MADV_DONTFORK), "MADV_DONTFORK: errno %d", errno);
+	there = calloc(n, sizeof(*there));
+	TEST_ASSERT(there, "calloc");
+	for (i = 0; i < n; i++) {
+		uint64_t pfn;
+
+		memset(map + i * SZ_2M, 0x5a, SZ_2M);
+		there[i] = !pagemap_pfn(map + i * SZ_2M, &pfn) && pfn_on_dimm(d, pfn);
+		on_dimm += there[i];
+	}
+	if (!on_dimm)
+		ksft_exit_fail_msg("none of %zu MiB written landed on %s: ZONE_MOVABLE was not used\n",
+				   len >> 20, d->name);
+	for (i = 0; i < n; i++)
+		TEST_ASSERT(there[i] || !munmap(map + i * SZ_2M, SZ_2M),
+			    "munmap: errno %d", errno);
+	if (on) {
+		waited = prezero_wait_caught_up(STALL_S);
+		if (waited < 0)
+			ksft_exit_fail_msg("kprezerod made no progress for %ds\n", STALL_S);
+	}
+	rt0 = worker_runtime();
+	for (i = 0; i < n; i++)
+		TEST_ASSERT(!there[i] || !munmap(map + i * SZ_2M, SZ_2M),
+			    "munmap: errno %d", errno);
+	if (on)
+		worker_started(rt0);
+	hog_start();
+	if (on)
+		worker_stands();
+	sys_read_u64(PREZERO_DIR "/pending_kb", &pending_kb);
+	fails = offline_counted(d);
+	hog_stop();
+	ksft_print_msg("pre-zeroing %s: %zu MiB written and freed on %s, pending_kb %lu at the offline; %ld failed isolation tests\n",
+		       on ? "on" : "off", on_dimm * (SZ_2M >> 20), d->name,
+		       (unsigned long)pending_kb, fails);
+	free(there);
+	return fails;
+}
+
 /* The free pool, allocated and checked byte by byte. */
 static bool pool_zero(void)
 {
@@ -480,14 +673,37 @@ int main(int argc, char **argv)
 	why = unavailable(want, &d);
 	if (why)
 		ksft_exit_skip("%s\n", why);
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	taint0 = taint();
 	ksft_print_msg("%s: memory%lu..%lu, %lu MiB; tainted %lu at start\n", d.name,
 		       d.block[0], d.block[d.nblocks - 1],
 		       d.nblocks * block_bytes >> 20, taint0);
 
-	/* 1. A pool that fills the DIMM, all of it mapped; kprezerod idle. */
 	was_on = prezero_enabled();
+	if (sys_read_u64(PREZERO_DIR "/worker_pid", &wpid) || !wpid)
+		ksft_exit_fail_msg("no kprezerod pid in %s/worker_pid\n", PREZERO_DIR);
+	worker = wpid;
+	atexit(cleanup);
+	sys_read_str(WQ_CPUMASK, wq_mask_saved, sizeof(wq_mask_saved));
+	/* The eject runs from an unbound workqueue: keep it on CPU 0. */
+	err = sys_write_str(WQ_CPUMASK, "1");
+	if (err)
+		ksft_print_msg("%s: %s (the eject may run on CPU 1, slowly)\n", WQ_CPUMASK,
+			       strerror(-err));
+	pin_to(0, 0);
+	pin_to(worker, 1);
+
+	/* 0. Page isolation while kprezerod holds a block, against off. */
+	if (access(ISOLATE_EVENT, W_OK)) {
+		ksft_test_result_skip("isolate_while_clearing: no %s (CONFIG_MEMORY_ISOLATION, tracefs)\n",
+				      ISOLATE_EVENT);
+	} else {
+		long off = isolate_round(&d, false), on = isolate_round(&d, true);
+
+		ksft_test_result(off >= 0 && on >= 0 && on <= off, "isolate_while_clearing\n");
+	}
+
+	/* 1. A pool that fills the DIMM, all of it mapped; kprezerod idle. */
 	err = prezero_set_enabled(true);
 	if (err)
 		ksft_exit_fail_msg("enabling pre-zeroing: %s\n", strerror(-err));
@@ -526,18 +742,6 @@ int main(int argc, char **argv)
 	ksft_print_msg("kprezerod caught up after %.1fs\n", waited);
 
 	/* 2. kprezerod parked on CPU 1; only the DIMM's pool pages freed. */
-	if (sys_read_u64(PREZERO_DIR "/worker_pid", &wpid) || !wpid)
-		ksft_exit_fail_msg("no kprezerod pid in %s/worker_pid\n", PREZERO_DIR);
-	worker = wpid;
-	atexit(cleanup);
-	sys_read_str(WQ_CPUMASK, wq_mask_saved, sizeof(wq_mask_saved));
-	/* The eject runs from an unbound workqueue: keep it on CPU 0. */
-	err = sys_write_str(WQ_CPUMASK, "1");
-	if (err)
-		ksft_print_msg("%s: %s (the eject may run on CPU 1, slowly)\n", WQ_CPUMASK,
-			       strerror(-err));
-	pin_to(0, 0);
-	pin_to(worker, 1);
 	hog_start();
 	for (i = 0; i < nfree; i++)
 		TEST_ASSERT(keep[i] || !munmap(map + i * SZ_2M, SZ_2M),
