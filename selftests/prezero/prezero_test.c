@@ -176,7 +176,12 @@ TEST(worker_catches_up)
  */
 #define PENDING_POOL	2000	/* 2 MiB pages: 4 GiB */
 #define PENDING_READS	2000
-#define PENDING_RATIO_MAX 1.5
+/*
+ * A walk of the free lists makes the ratio grow with the pool: 191x on the
+ * series' v2.  Without one it is noise: 0.53x to 1.81x in 13 runs under QEMU
+ * TCG (8 GiB guest, 2026-12-03), so 1.5x, the first bound, failed once.
+ */
+#define PENDING_RATIO_MAX 4.0
 
 static int64_t pending_reads_ns(int reads)
 {
