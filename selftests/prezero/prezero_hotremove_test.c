@@ -336,17 +336,20 @@ static bool wait_parked(void)
 	}
 }
 
-/* Offline every block of @d; false at the first that will not go. */
-static bool dimm_offline(const struct dimm *d)
+/*
+ * Write @state ("offline", "online_movable") to every block of @d; false at
+ * the first that will not take it.
+ */
+static bool dimm_set_state(const struct dimm *d, const char *state)
 {
 	char path[128];
 	int i, r;
 
 	for (i = 0; i < d->nblocks; i++) {
 		snprintf(path, sizeof(path), MEM_DIR "/memory%lu/state", d->block[i]);
-		r = sys_write_str(path, "offline");
+		r = sys_write_str(path, state);
 		if (r) {
-			ksft_print_msg("offline memory%lu: %s\n", d->block[i], strerror(-r));
+			ksft_print_msg("%s memory%lu: %s\n", state, d->block[i], strerror(-r));
 			return false;
 		}
 	}
@@ -422,23 +425,6 @@ static bool worker_settles(unsigned long taint0)
 	}
 }
 
-/* Online every block of @d again, in ZONE_MOVABLE; false at the first that will not. */
-static bool dimm_online(const struct dimm *d)
-{
-	char path[128];
-	int i, r;
-
-	for (i = 0; i < d->nblocks; i++) {
-		snprintf(path, sizeof(path), MEM_DIR "/memory%lu/state", d->block[i]);
-		r = sys_write_str(path, "online_movable");
-		if (r) {
-			ksft_print_msg("online memory%lu: %s\n", d->block[i], strerror(-r));
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Failed isolation tests in the trace buffer, or -errno. */
 static long isolate_fails(void)
 {
@@ -476,7 +462,7 @@ static long offline_counted(const struct dimm *d)
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork: errno %d", errno);
 	if (!pid)
-		_exit(dimm_offline(d) ? 0 : 1);
+		_exit(dimm_set_state(d, "offline") ? 0 : 1);
 	while (waitpid(pid, &st, WNOHANG) == 0) {
 		fails = isolate_fails();
 		if (fails > ISOLATE_FAIL_LIMIT && hog > 0) {
@@ -488,7 +474,7 @@ static long offline_counted(const struct dimm *d)
 	}
 	fails = isolate_fails();
 	sys_write_str(ISOLATE_EVENT, "0");
-	if (!WIFEXITED(st) || WEXITSTATUS(st) || !dimm_online(d))
+	if (!WIFEXITED(st) || WEXITSTATUS(st) || !dimm_set_state(d, "online_movable"))
 		return -1;
 	return fails;
 }
@@ -761,7 +747,7 @@ int main(int argc, char **argv)
 	}
 
 	/* 4. Offline and remove the DIMM under it. */
-	offlined = dimm_offline(&d);
+	offlined = dimm_set_state(&d, "offline");
 	ksft_test_result(offlined, "offline_while_clearing\n");
 	removed = offlined && dimm_remove(&d);
 	ksft_test_result(removed, "remove_while_clearing\n");
