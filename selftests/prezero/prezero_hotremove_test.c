@@ -110,8 +110,9 @@ static void usage(const char *argv0)
 	printf("Usage: %s [-d PNP0C80:NN] [-h]\n"
 	       "Offlines a DIMM while kprezerod clears a free block on it (counting failed\n"
 	       "isolation tests, against pre-zeroing off), then removes it while kprezerod\n"
-	       "clears a hugetlb folio on it; checks that the kernel survives.  Needs HOTREMOVE_TEST=1 (it removes memory), root,\n"
-	       "2 CPUs, pre-zeroing, and a DIMM online in ZONE_MOVABLE.\n"
+	       "clears a hugetlb folio on it; checks that the kernel survives.\n"
+	       "Needs HOTREMOVE_TEST=1 (it removes memory), root, 2 CPUs, pre-zeroing, and\n"
+	       "a DIMM online in ZONE_MOVABLE.\n"
 	       "  -d DEV  the ACPI memory device to remove   [the first one found]\n",
 	       argv0);
 }
@@ -299,13 +300,13 @@ static void cleanup(void)
 }
 
 /*
- * Wait until kprezerod stops in the middle of a hugetlb folio: its stack
- * holds hugetlb_prezero_one and its run time stands still for a second.
- * (It is woken a moment after the frees, by a delayed kick.)  False if it
- * went back to sleep with nothing left to clear: it cleared every folio at
- * once.
+ * Wait until kprezerod stops with work left: its run time stands still for
+ * a second and, if @fn is given, its stack holds @fn (the middle of a
+ * hugetlb folio: hugetlb_prezero_one).  (It is woken a moment after the
+ * frees, by a delayed kick.)  False if it went back to sleep with nothing
+ * left to clear: it cleared everything at once.
  */
-static bool wait_parked(void)
+static bool wait_parked(const char *fn)
 {
 	long long rt, last = worker_runtime();
 	double still = now_s(), next_note = now_s() + 10;
@@ -315,17 +316,17 @@ static bool wait_parked(void)
 	for (;;) {
 		usleep(20000);
 		rt = worker_runtime();
-		in = worker_in("hugetlb_prezero_one");
+		in = fn ? worker_in(fn) : 0;
 		if (worker_state() == 'S' && in <= 0 &&
 		    !sys_read_u64(PREZERO_DIR "/pending_kb", &pending) && !pending)
 			return false;
 		if (rt != last) {
 			last = rt;
 			still = now_s();
-		} else if (in != 0 && now_s() - still >= 1) {
-			ksft_print_msg("kprezerod parked after %.1f ms of CPU, %s\n", rt / 1e6,
-				       in > 0 ? "in hugetlb_prezero_one" :
-				       "(no /proc/<pid>/stack to show where)");
+		} else if ((!fn || in != 0) && now_s() - still >= 1) {
+			ksft_print_msg("kprezerod parked after %.1f ms of CPU%s%s\n", rt / 1e6,
+				       !fn ? "" : in > 0 ? ", in " : ", (no /proc/<pid>/stack to show where)",
+				       in > 0 ? fn : "");
 			return true;
 		}
 		if (now_s() > next_note) {
@@ -495,29 +496,6 @@ static long long worker_started(long long since)
 	return rt;
 }
 
-/* Wait until kprezerod's run time stood still for a second. */
-static void worker_stands(void)
-{
-	long long rt, last = worker_runtime();
-	double still = now_s(), next_note = now_s() + 10;
-
-	for (;;) {
-		usleep(20000);
-		rt = worker_runtime();
-		if (rt != last) {
-			last = rt;
-			still = now_s();
-		} else if (now_s() - still >= 1) {
-			return;
-		}
-		if (now_s() > next_note) {
-			ksft_print_msg("waiting for kprezerod to stand: state %c, %.1f ms of CPU\n",
-				       worker_state(), rt / 1e6);
-			next_note += 10;
-		}
-	}
-}
-
 /*
  * One round of the isolation check, pre-zeroing @on: see the top.
  * Returns the failed isolation tests of the offline, -1 if it failed.
@@ -566,8 +544,9 @@ static long isolate_round(const struct dimm *d, bool on)
 	if (on)
 		worker_started(rt0);
 	hog_start();
-	if (on)
-		worker_stands();
+	if (on && !wait_parked(NULL))
+		ksft_exit_fail_msg("kprezerod cleared the %zu MiB on %s at once: nothing to test on this machine\n",
+				   on_dimm * (SZ_2M >> 20), d->name);
 	sys_read_u64(PREZERO_DIR "/pending_kb", &pending_kb);
 	fails = offline_counted(d);
 	hog_stop();
@@ -740,7 +719,7 @@ int main(int argc, char **argv)
 		       worker_state());
 
 	/* 3. kprezerod stopped in the middle of one of them. */
-	if (!wait_parked()) {
+	if (!wait_parked("hugetlb_prezero_one")) {
 		cleanup();
 		ksft_exit_fail_msg("kprezerod cleared all %lu pages of the DIMM in one go: nothing to test on this machine\n",
 				   on_dimm);
