@@ -121,6 +121,10 @@ checkout_worktree() {	# dir commit
 prepare() {
 	mkdir -p "$BUILD"
 	import_tarball
+	# Patches exported from the worktrees write a blank context line as an
+	# empty line, not a lone space: git am takes both, and checkpatch run
+	# on the file outside a kernel tree does not call the space trailing.
+	git_b config diff.suppressBlankEmpty true
 	local commit head prev="" stamp=$SRC.commit cache=$BUILD/linux-patched.series hash
 	[ -f "$stamp" ] && prev=$(cat "$stamp")
 	if [ "$KVARIANT" = base ]; then
