@@ -1,0 +1,891 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qemu_create_test: real QEMU as the VMM.  Create a VM with nested KVM, the
+ * vfio-pci devices of $VFIO_SELFTESTS_BDF (or the BDF arguments) and guest
+ * RAM of a given size and backing, boot a kernel in it, and time it the way
+ * Liang Li's talk (KVM Forum 2020) did: from QEMU's start to the guest
+ * kernel's first log line, then on to guest user space.
+ *
+ * The guest runs a bzImage (-k) with an initramfs that this program writes:
+ * its /init is a copy of this program (linked statically), which prints a
+ * marker with the nonce the host put on the kernel command line and powers
+ * the guest off.  earlyprintk puts the kernel's first line on the serial port
+ * as soon as the kernel runs.
+ *
+ * What QEMU did comes from its own trace events ("log" backend, timestamps
+ * on): vfio_listener_region_add_ram (a DMA MAP), vfio_listener_region_del
+ * (an UNMAP), vfio_pci_reset (a reset QEMU asked for), and the firmware's
+ * writes to the PAM registers (pci_cfg_write to the host bridge, 0x90-0x96).
+ * What the kernel did: resets counted with kprobes on pcie_flr and
+ * pci_bridge_secondary_bus_reset (on open, QEMU's own, on close), and pages
+ * served pre-zeroed or cleared (/proc/vmstat).
+ *
+ * Results (fixed KTAP names; values on "#" lines):
+ *   qemu_create.userspace   the guest reached user space and printed the nonce
+ *   qemu_create.ram_mapped  at that moment the trace's MAPs, less its UNMAPs,
+ *                           cover every byte of guest RAM above 1 MiB
+ *   qemu_create.qemu_exit   QEMU exited 0 after the guest powered off
+ * One CSV row per run with -c (columns: see csv_header()).  Skips (exit 4)
+ * with the reason when there is no /dev/kvm, no QEMU, no guest kernel, no
+ * device or not enough memory; bad arguments: one line, exit 1.  QEMU is
+ * killed if its serial port and trace stay silent for -S seconds (progress,
+ * not a clock), and dies with this program.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "kselftest.h"
+#include "ktap_name.h"
+#include "kprobe_count.h"
+#include "prezero.h"
+#include "sysutil.h"
+#include "test_util.h"
+#include "vfio_dev.h"
+
+#define MARKER		"qemu_create: userspace "
+#define NONCE_PARAM	"qemu_create_nonce"	/* no dot: the kernel hands it to init */
+#define LOW_END		(1ULL << 20)		/* the legacy area ends here */
+#define MAX_DEVS	8
+#define MAX_RANGES	256
+#define PAM_FIRST	0x90			/* q35 host bridge: PAM0..PAM6 */
+#define PAM_LAST	0x96
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+struct range {
+	uint64_t start, end;			/* inclusive, as QEMU's trace prints */
+};
+
+static struct {
+	uint64_t mem;
+	const char *backing;
+	bool prealloc;
+	const char *qemu;
+	const char *kernel;
+	const char *csv;
+	const char *label;
+	int stall_s;
+	char **bdfs;
+	int nr_devs;
+} opt = {
+	.mem = 512ULL << 20,
+	.backing = "thp",
+	.qemu = "qemu-system-x86_64",
+	.stall_s = 600,
+	.label = "run",
+};
+
+struct result {
+	/* Seconds from QEMU's start; -1 if it did not happen. */
+	double first_line, userspace, exited;
+	double first_map, last_map, first_reset, last_reset;
+	double qemu_cpu;			/* user + system, QEMU and its threads */
+	uint64_t maps, map_bytes, unmaps, unmap_bytes, high_unmaps;
+	uint64_t pam_writes, vfio_resets;
+	int64_t kernel_resets;			/* -1: not counted */
+	uint64_t prezero_skipped, prezero_cleared;
+	uint64_t uncovered;			/* RAM above 1 MiB unmapped at the marker */
+	bool got_marker;
+	int status;				/* QEMU's wait status */
+	char why[256];				/* why there is no result, if so */
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int prezero_on(void)
+{
+	return !prezero_unavailable() && prezero_enabled();
+}
+
+static double now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- the guest: /init ------------------------------------------------------ */
+
+static int guest_init(void)
+{
+	const char *nonce = getenv(NONCE_PARAM);
+
+	printf("%s%s\n", MARKER, nonce ?: "(none)");
+	fflush(stdout);
+	reboot(RB_POWER_OFF);
+	return 0;
+}
+
+/* ---- the initramfs: a newc cpio with /init ---------------------------------- */
+
+static int cpio_entry(FILE *f, const char *name, unsigned int mode, const void *data,
+		      size_t len)
+{
+	static unsigned int ino = 1;
+	size_t namesz = strlen(name) + 1;
+	static const char pad[4];
+
+	fprintf(f, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
+		ino++, mode, 0, 0, 1, 0, len, 0, 0, 0, 0, namesz, 0);
+	fwrite(name, 1, namesz, f);
+	fwrite(pad, 1, (4 - (110 + namesz) % 4) % 4, f);
+	if (len)
+		fwrite(data, 1, len, f);
+	fwrite(pad, 1, (4 - len % 4) % 4, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Write an initramfs whose /init is this program. */
+static int make_initramfs(const char *path)
+{
+	size_t len = 0, cap = 1 << 20;
+	char *buf = malloc(cap);
+	int fd = open("/proc/self/exe", O_RDONLY), r;
+	ssize_t n;
+	FILE *f;
+
+	if (!buf || fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += n;
+		if (len == cap) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+		}
+	}
+	close(fd);
+	f = fopen(path, "w");
+	if (!f) {
+		free(buf);
+		return -errno;
+	}
+	r = cpio_entry(f, "init", 0100755, buf, len) ?: cpio_entry(f, "TRAILER!!!", 0, NULL, 0);
+	free(buf);
+	if (fclose(f) && !r)
+		r = -errno;
+	return r;
+}
+
+/* ---- the trace: what QEMU did ------------------------------------------------ */
+
+/*
+ * Add or remove [s, e] in the set of mapped ranges (kept sorted and
+ * disjoint; a removal may split a range).
+ */
+static void ranges_add(struct range *r, int *n, uint64_t s, uint64_t e)
+{
+	TEST_ASSERT(*n < MAX_RANGES, "more than %d mapped ranges", MAX_RANGES);
+	r[(*n)++] = (struct range){ s, e };
+}
+
+static void ranges_del(struct range *r, int *n, uint64_t s, uint64_t e)
+{
+	for (int i = 0; i < *n; i++) {
+		struct range x = r[i];
+
+		if (x.end < s || x.start > e)
+			continue;
+		r[i] = r[--(*n)];
+		i--;
+		if (x.start < s)
+			ranges_add(r, n, x.start, s - 1);
+		if (x.end > e)
+			ranges_add(r, n, e + 1, x.end);
+	}
+}
+
+/* Bytes of [s, e] that no range covers. */
+static uint64_t ranges_uncovered(const struct range *r, int n, uint64_t s, uint64_t e)
+{
+	uint64_t covered = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t a = r[i].start > s ? r[i].start : s;
+		uint64_t b = r[i].end < e ? r[i].end : e;
+
+		if (a <= b)
+			covered += b - a + 1;
+	}
+	return e - s + 1 - covered;
+}
+
+/*
+ * Guest RAM as QEMU's q35 lays it out: up to lowmem below 4 GiB (2 GiB when
+ * the guest has 2.75 GiB or more), the rest from 4 GiB.
+ */
+static uint64_t lowmem(void)
+{
+	return opt.mem >= 0xb0000000ULL ? 0x80000000ULL : opt.mem;
+}
+
+static uint64_t ram_uncovered(const struct range *r, int n)
+{
+	uint64_t u = ranges_uncovered(r, n, LOW_END, lowmem() - 1);
+
+	if (opt.mem > lowmem())
+		u += ranges_uncovered(r, n, 1ULL << 32, (1ULL << 32) + opt.mem - lowmem() - 1);
+	return u;
+}
+
+/* Does [s, e] take in guest RAM above 1 MiB? */
+static bool high_ram(uint64_t s, uint64_t e)
+{
+	return (s < lowmem() && e >= LOW_END) ||
+	       (opt.mem > lowmem() && s < (1ULL << 32) + opt.mem - lowmem() && e >= 1ULL << 32);
+}
+
+/* The two numbers after the event name ("0x..."), if any. */
+static int two_hex(const char *s, uint64_t *a, uint64_t *b)
+{
+	const char *p = strstr(s, "0x");
+
+	if (!p)
+		return 0;
+	*a = strtoull(p, (char **)&p, 16);
+	p = strstr(p, "0x");
+	if (!p)
+		return 1;
+	*b = strtoull(p, NULL, 16);
+	return 2;
+}
+
+/*
+ * Read QEMU's trace ("PID@SEC.USEC:event args").  @t0: QEMU's start, and
+ * @t_marker: when the guest's marker came (0: never), both CLOCK_REALTIME
+ * as the log backend's timestamps are.
+ */
+static void read_trace(const char *path, double t0, double t_marker, struct result *res)
+{
+	static struct range mapped[MAX_RANGES];
+	int nr_mapped = 0;
+	bool measured = false;
+	char line[1024];
+	FILE *f = fopen(path, "r");
+
+	res->first_map = res->last_map = res->first_reset = res->last_reset = -1;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *at = strchr(line, '@'), *colon = at ? strchr(at, ':') : NULL;
+		uint64_t a = 0, b = 0;
+		double t;
+
+		if (!at || !colon)
+			continue;
+		t = strtod(at + 1, NULL) - t0;
+		if (t_marker && !measured && t + t0 >= t_marker) {
+			res->uncovered = ram_uncovered(mapped, nr_mapped);
+			measured = true;
+		}
+		colon++;
+		if (!strncmp(colon, "vfio_listener_region_add_ram ", 29) &&
+		    two_hex(colon, &a, &b) == 2) {
+			res->maps++;
+			res->map_bytes += b - a + 1;
+			if (res->first_map < 0)
+				res->first_map = t;
+			res->last_map = t;
+			ranges_add(mapped, &nr_mapped, a, b);
+		} else if (!strncmp(colon, "vfio_listener_region_del ", 25) &&
+			   two_hex(colon, &a, &b) == 2) {
+			res->unmaps++;
+			res->unmap_bytes += b - a + 1;
+			res->high_unmaps += high_ram(a, b);
+			ranges_del(mapped, &nr_mapped, a, b);
+		} else if (!strncmp(colon, "vfio_pci_reset ", 15)) {
+			res->vfio_resets++;
+			if (res->first_reset < 0)
+				res->first_reset = t;
+			res->last_reset = t;
+		} else if (!strncmp(colon, "pci_cfg_write mch ", 18)) {
+			char *reg = strstr(colon, "@0x");
+
+			if (reg) {
+				unsigned long r = strtoul(reg + 1, NULL, 16);
+
+				res->pam_writes += r >= PAM_FIRST && r <= PAM_LAST;
+			}
+		}
+	}
+	if (t_marker && !measured)
+		res->uncovered = ram_uncovered(mapped, nr_mapped);
+	fclose(f);
+}
+
+/* ---- one run ------------------------------------------------------------------ */
+
+static const char *backend(char *buf, size_t len)
+{
+	const char *pre = opt.prealloc ? ",prealloc=on" : "";
+
+	if (!strcmp(opt.backing, "thp") || !strcmp(opt.backing, "4k"))
+		snprintf(buf, len, "memory-backend-ram,id=ram0,size=%" PRIu64 "%s", opt.mem, pre);
+	else if (!strcmp(opt.backing, "shmem"))
+		snprintf(buf, len, "memory-backend-memfd,id=ram0,size=%" PRIu64 "%s", opt.mem, pre);
+	else if (!strcmp(opt.backing, "hugetlb2m") || !strcmp(opt.backing, "hugetlb1g"))
+		snprintf(buf, len, "memory-backend-memfd,id=ram0,size=%" PRIu64
+			 ",hugetlb=on,hugetlbsize=%s%s", opt.mem,
+			 opt.backing[7] == '2' ? "2M" : "1G", pre);
+	else
+		return NULL;
+	return buf;
+}
+
+/* Start QEMU with its serial port on a pipe; the pid, or -errno. */
+static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce, int *serial)
+{
+	char mem[32], be[256], append[256], dev[MAX_DEVS][64];
+	const char *argv[64];
+	int p[2], n = 0;
+	pid_t pid;
+
+	snprintf(mem, sizeof(mem), "%" PRIu64 "M", opt.mem >> 20);
+	snprintf(append, sizeof(append),
+		 "console=ttyS0 earlyprintk=serial,ttyS0,115200 quiet panic=-1 %s=%s", NONCE_PARAM,
+		 nonce);
+	argv[n++] = opt.qemu;
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-no-user-config";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	argv[n++] = "-no-reboot";
+	argv[n++] = "-machine";
+	argv[n++] = "q35,accel=kvm,memory-backend=ram0";
+	argv[n++] = "-cpu";
+	argv[n++] = "host";
+	argv[n++] = "-m";
+	argv[n++] = mem;
+	argv[n++] = "-object";
+	argv[n++] = backend(be, sizeof(be));
+	for (int i = 0; i < opt.nr_devs; i++) {
+		snprintf(dev[i], sizeof(dev[i]), "vfio-pci,host=%s", opt.bdfs[i]);
+		argv[n++] = "-device";
+		argv[n++] = dev[i];
+	}
+	argv[n++] = "-kernel";
+	argv[n++] = opt.kernel;
+	argv[n++] = "-initrd";
+	argv[n++] = initrd;
+	argv[n++] = "-append";
+	argv[n++] = append;
+	argv[n++] = "-serial";
+	argv[n++] = "stdio";
+	argv[n++] = "-msg";
+	argv[n++] = "timestamp=on";
+	argv[n++] = "-D";
+	argv[n++] = trace;
+	argv[n++] = "-trace";
+	argv[n++] = "enable=vfio_listener_region_add_ram";
+	argv[n++] = "-trace";
+	argv[n++] = "enable=vfio_listener_region_del";
+	argv[n++] = "-trace";
+	argv[n++] = "enable=vfio_pci_reset";
+	argv[n++] = "-trace";
+	argv[n++] = "enable=pci_cfg_write";
+	argv[n] = NULL;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		int null = open("/dev/null", O_RDONLY);
+
+		/* Nothing of QEMU outlives this program. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execvp(opt.qemu, (char **)argv);
+		fprintf(stderr, "exec %s: %s\n", opt.qemu, strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	*serial = p[0];
+	return pid;
+}
+
+static int64_t kernel_resets(struct kprobe_count *flr, struct kprobe_count *bus)
+{
+	uint64_t a = 0, b = 0;
+
+	if (kprobe_count_read(flr, &a) || kprobe_count_read(bus, &b))
+		return -1;
+	return a + b;
+}
+
+/*
+ * Create the VM and wait for it to power off.  The serial output goes to
+ * @log, each line stamped with its time from QEMU's start; QEMU's trace to
+ * @trace_base.trace, kept.
+ */
+static void run_once(struct result *res, FILE *log, const char *trace_base)
+{
+	char initrd[] = "/tmp/qemu_create.XXXXXX", trace[4200], nonce[32], line[512];
+	uint64_t sk0 = 0, cl0 = 0, sk1 = 0, cl1 = 0;
+	struct kprobe_count flr = {}, bus = {};
+	double t0, t0_real, t_marker = 0, last_output;
+	size_t used = 0;
+	struct rusage ru0, ru;
+	bool counting;
+	int fd, serial = -1, r;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	res->first_line = res->userspace = res->exited = -1;
+	fd = mkstemp(initrd);
+	if (fd < 0) {
+		snprintf(res->why, sizeof(res->why), "mkstemp %s: %s", initrd, strerror(errno));
+		return;
+	}
+	close(fd);
+	r = make_initramfs(initrd);
+	if (r) {
+		snprintf(res->why, sizeof(res->why), "writing the initramfs %s: %s", initrd,
+			 strerror(-r));
+		unlink(initrd);
+		return;
+	}
+	snprintf(trace, sizeof(trace), "%s.trace", trace_base);
+	snprintf(nonce, sizeof(nonce), "%08lx", random() & 0xffffffffUL);
+
+	counting = !kprobe_count_start(&flr, "pcie_flr") &&
+		   !kprobe_count_start(&bus, "pci_bridge_secondary_bus_reset");
+	vmstat_read("prezero_alloc_skipped", &sk0);
+	vmstat_read("prezero_alloc_cleared", &cl0);
+
+	getrusage(RUSAGE_CHILDREN, &ru0);
+	t0 = now_mono();
+	t0_real = now_real();
+	pid = start_qemu(initrd, trace, nonce, &serial);
+	if (pid < 0) {
+		snprintf(res->why, sizeof(res->why), "starting %s: %s", opt.qemu, strerror(-pid));
+		goto out;
+	}
+	last_output = t0;
+	for (;;) {
+		struct pollfd pfd = { .fd = serial, .events = POLLIN };
+		ssize_t n;
+		char *nl;
+
+		r = poll(&pfd, 1, 1000);
+		if (r == 0) {
+			struct stat st;
+
+			/* Progress is serial output or a growing trace. */
+			if (!stat(trace, &st) && st.st_mtime >= (time_t)now_real() - 1)
+				last_output = now_mono();
+			if (now_mono() - last_output > opt.stall_s) {
+				snprintf(res->why, sizeof(res->why),
+					 "no serial output or trace for %d s (-S): QEMU killed",
+					 opt.stall_s);
+				kill(pid, SIGKILL);
+				break;
+			}
+			continue;
+		}
+		n = read(serial, line + used, sizeof(line) - 1 - used);
+		if (n <= 0)
+			break;
+		last_output = now_mono();
+		used += n;
+		line[used] = 0;
+		while ((nl = strchr(line, '\n')) || used == sizeof(line) - 1) {
+			size_t len = nl ? (size_t)(nl - line) + 1 : used;
+			double t = last_output - t0;
+
+			if (res->first_line < 0)
+				res->first_line = t;
+			if (!strncmp(line, MARKER, strlen(MARKER)) &&
+			    !strncmp(line + strlen(MARKER), nonce, strlen(nonce))) {
+				res->got_marker = true;
+				res->userspace = t;
+				t_marker = t0_real + t;
+			}
+			fprintf(log, "[%9.3f] %.*s", t, (int)len, line);
+			if (!nl)
+				fputc('\n', log);
+			memmove(line, line + len, used - len + 1);
+			used -= len;
+		}
+	}
+	close(serial);
+	waitpid(pid, &res->status, 0);
+	res->exited = now_mono() - t0;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	res->qemu_cpu = (ru.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+			(ru.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+			(ru.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+			(ru.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+	read_trace(trace, t0_real, t_marker, res);
+out:
+	res->kernel_resets = counting ? kernel_resets(&flr, &bus) : -1;
+	kprobe_count_stop(&flr);
+	kprobe_count_stop(&bus);
+	vmstat_read("prezero_alloc_skipped", &sk1);
+	vmstat_read("prezero_alloc_cleared", &cl1);
+	res->prezero_skipped = sk1 - sk0;
+	res->prezero_cleared = cl1 - cl0;
+	unlink(initrd);
+}
+
+/* ---- report ------------------------------------------------------------------- */
+
+/*
+ * CSV: one row per run, these columns.  Times in seconds from QEMU's start
+ * (-1: did not happen), counts from QEMU's trace and the kernel, as above.
+ */
+static const char * const csv_cols[] = {
+	"label", "kernel", "prezero_enabled", "mem_mib", "backing", "prealloc", "devices",
+	"first_line_s", "userspace_s", "exit_s", "qemu_cpu_s", "first_map_s", "last_map_s",
+	"first_reset_s", "last_reset_s", "maps", "map_mib", "unmaps", "unmap_mib",
+	"high_unmaps", "pam_writes", "qemu_resets", "kernel_resets", "prezero_skipped",
+	"prezero_cleared", "ram_uncovered_kib", "userspace_reached", "qemu_status",
+};
+
+static void csv_header(FILE *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(csv_cols); i++)
+		fprintf(f, "%s%c", csv_cols[i], i + 1 < ARRAY_SIZE(csv_cols) ? ',' : '\n');
+}
+
+static void csv_row(FILE *f, const struct result *r)
+{
+	const double times[] = { r->first_line, r->userspace, r->exited, r->qemu_cpu,
+				 r->first_map, r->last_map, r->first_reset, r->last_reset };
+	const uint64_t counts[] = { r->maps, r->map_bytes >> 20, r->unmaps, r->unmap_bytes >> 20,
+				    r->high_unmaps, r->pam_writes, r->vfio_resets };
+
+	const char *kver = getenv("VMTEST_KERNEL_VERSION") ?: "unknown";
+
+	/* The kernel's description has commas: quoted, its quotes doubled. */
+	fprintf(f, "%s,\"", opt.label);
+	for (const char *c = kver; *c; c++)
+		fprintf(f, *c == '"' ? "\"\"" : "%c", *c);
+	fprintf(f, "\",%d,%" PRIu64 ",%s,%d,", prezero_on(), opt.mem >> 20, opt.backing,
+		opt.prealloc);
+	for (int i = 0; i < opt.nr_devs; i++)
+		fprintf(f, "%s%s", i ? " " : "", opt.bdfs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(times); i++)
+		fprintf(f, ",%.3f", times[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(counts); i++)
+		fprintf(f, ",%" PRIu64, counts[i]);
+	fprintf(f, ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d,%d\n", r->kernel_resets,
+		r->prezero_skipped, r->prezero_cleared, r->uncovered >> 10, r->got_marker,
+		r->status);
+}
+
+static void print_run(const char *what, const struct result *r)
+{
+	ksft_print_msg("%s: first guest line %.3f s, user space %.3f s, QEMU exit %.3f s (status 0x%x), QEMU CPU %.3f s\n",
+		       what, r->first_line, r->userspace, r->exited, r->status, r->qemu_cpu);
+	ksft_print_msg("%s: DMA maps %" PRIu64 " (%" PRIu64 " MiB) from %.3f to %.3f s, unmaps %" PRIu64
+		       " (%" PRIu64 " MiB), %" PRIu64 " of them above 1 MiB; PAM writes %" PRIu64 "\n",
+		       what, r->maps, r->map_bytes >> 20, r->first_map, r->last_map, r->unmaps,
+		       r->unmap_bytes >> 20, r->high_unmaps, r->pam_writes);
+	ksft_print_msg("%s: resets: QEMU %" PRIu64 " (%.3f to %.3f s), kernel %" PRId64
+		       " (open, QEMU's, close); pages served pre-zeroed %" PRIu64 ", cleared %" PRIu64 "\n",
+		       what, r->vfio_resets, r->first_reset, r->last_reset, r->kernel_resets,
+		       r->prezero_skipped, r->prezero_cleared);
+}
+
+/* ---- set-up and main ---------------------------------------------------------- */
+
+static void usage(const char *name)
+{
+	printf("Usage: %s [options] [BDF...]\n"
+	       "Create a VM with real QEMU (nested KVM, vfio-pci devices), boot a kernel in it\n"
+	       "and time QEMU start -> first guest line -> guest user space; count DMA maps,\n"
+	       "unmaps, resets and pre-zeroed pages.  BDFs from the arguments or\n"
+	       "$VFIO_SELFTESTS_BDF (each bound to vfio-pci).\n"
+	       "  -m SIZE     guest RAM [512M]\n"
+	       "  -b BACKING  thp | 4k (anonymous, THP off for the run) | shmem | hugetlb2m |\n"
+	       "              hugetlb1g [thp]\n"
+	       "  -p          prealloc=on\n"
+	       "  -P MODE     pre-zeroing for the run: keep (as it is), off, on (wait until\n"
+	       "              kprezerod caught up), both (off, then on: one run each) [keep]\n"
+	       "  -N          no device: the RAM-only baseline (BDFs ignored)\n"
+	       "  -k BZIMAGE  guest kernel [$VMTEST_TOP/build/obj-patched/arch/x86/boot/bzImage]\n"
+	       "  -q QEMU     [qemu-system-x86_64]\n"
+	       "  -c FILE     append a CSV row per run (header if the file is new)\n"
+	       "  -l LABEL    the CSV's label column [run]\n"
+	       "  -o FILE     the guest's serial output, each line stamped, and QEMU's trace\n"
+	       "              of run N in FILE.N.trace [$VMTEST_RESULTS/qemu_create.log, else\n"
+	       "              /tmp/qemu_create.log]\n"
+	       "  -S SECONDS  kill QEMU after this long without serial output or trace [600]\n"
+	       "  -h          this help\n", name);
+}
+
+static bool in_path(const char *prog)
+{
+	char path[4096], *dirs, *d, *save;
+
+	if (strchr(prog, '/'))
+		return !access(prog, X_OK);
+	dirs = strdup(getenv("PATH") ?: "/usr/bin:/bin");
+	for (d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(path, sizeof(path), "%s/%s", d, prog);
+		if (!access(path, X_OK)) {
+			free(dirs);
+			return true;
+		}
+	}
+	free(dirs);
+	return false;
+}
+
+static void bad_arg(const char *name, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", name);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(KSFT_FAIL);
+}
+
+/* Pre-zeroing as @on asks, waiting for kprezerod to catch up when on. */
+static void set_prezero(bool on)
+{
+	const char *why = prezero_unavailable();
+	int r;
+
+	if (why)
+		ksft_exit_skip("-P: %s\n", why);
+	r = prezero_set_enabled(on);
+	if (r)
+		ksft_exit_fail_msg("pre-zeroing %s: %s\n", on ? "on" : "off", strerror(-r));
+	if (on) {
+		double s = prezero_wait_caught_up(PREZERO_STALL_S);
+
+		if (s < 0)
+			ksft_exit_fail_msg("kprezerod made no progress for %d s\n", PREZERO_STALL_S);
+		ksft_print_msg("pre-zeroing on: kprezerod caught up after %.1f s\n", s);
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	static char kernel[4096], thp_saved[64];
+	const char *mode = "keep", *log_path = NULL;
+	static char log_default[4096], trace_base[4096 + 16];
+	struct result res[2];
+	unsigned long pool_saved = 0;
+	size_t hpage = 0;
+	bool ok_user = true, ok_map = true, ok_exit = true, thp_changed = false, no_dev = false;
+	uint64_t avail_kb = 0;
+	int c, nr_runs;
+	FILE *log;
+
+	if (getpid() == 1)
+		return guest_init();
+
+	opt.nr_devs = vfio_selftests_get_bdfs(&argc, argv, &opt.bdfs);
+	while ((c = getopt(argc, argv, "m:b:pP:Nk:q:c:l:o:S:h")) != -1) {
+		switch (c) {
+		case 'm':
+			opt.mem = parse_size(optarg);
+			if (!opt.mem || opt.mem % (2ULL << 20))
+				bad_arg(argv[0], "-m %s: must be a non-zero multiple of 2M", optarg);
+			break;
+		case 'b':
+			opt.backing = optarg;
+			break;
+		case 'p':
+			opt.prealloc = true;
+			break;
+		case 'P':
+			mode = optarg;
+			if (strcmp(mode, "keep") && strcmp(mode, "off") && strcmp(mode, "on") &&
+			    strcmp(mode, "both"))
+				bad_arg(argv[0], "-P %s: keep, off, on or both", optarg);
+			break;
+		case 'N':
+			no_dev = true;
+			break;
+		case 'k':
+			opt.kernel = optarg;
+			break;
+		case 'q':
+			opt.qemu = optarg;
+			break;
+		case 'c':
+			opt.csv = optarg;
+			break;
+		case 'l':
+			opt.label = optarg;
+			break;
+		case 'o':
+			log_path = optarg;
+			break;
+		case 'S':
+			opt.stall_s = atoi(optarg);
+			if (opt.stall_s <= 0)
+				bad_arg(argv[0], "-S %s: a number of seconds", optarg);
+			break;
+		case 'h':
+			usage(argv[0]);
+			return KSFT_PASS;
+		default:
+			usage(argv[0]);
+			return KSFT_FAIL;
+		}
+	}
+	if (optind < argc)
+		bad_arg(argv[0], "'%s': not an option nor a PCI address (DDDD:BB:DD.F)", argv[optind]);
+	{
+		char be[256];
+
+		if (!backend(be, sizeof(be)))
+			bad_arg(argv[0], "-b %s: thp, 4k, shmem, hugetlb2m or hugetlb1g", opt.backing);
+	}
+	if (no_dev)
+		opt.nr_devs = 0;
+	if (opt.nr_devs > MAX_DEVS)
+		bad_arg(argv[0], "%s: at most 8 devices", "BDF");
+	for (int i = 0; i < opt.nr_devs; i++) {
+		char drv[64];
+		int r = vfio_bdf_driver(opt.bdfs[i], drv, sizeof(drv));
+
+		if (r == -ENODEV)
+			bad_arg(argv[0], "%s: no such PCI device", opt.bdfs[i]);
+		if (strcmp(drv, "vfio-pci")) {
+			fprintf(stderr, "%s: %s is bound to '%s', not vfio-pci\n", argv[0],
+				opt.bdfs[i], drv[0] ? drv : "(no driver)");
+			return KSFT_FAIL;
+		}
+	}
+	if (!opt.kernel && getenv("VMTEST_TOP")) {
+		snprintf(kernel, sizeof(kernel), "%s/build/obj-patched/arch/x86/boot/bzImage",
+			 getenv("VMTEST_TOP"));
+		opt.kernel = kernel;
+	}
+
+	ksft_print_header();
+	if (access("/dev/kvm", R_OK | W_OK))
+		ksft_exit_skip("no /dev/kvm: QEMU needs KVM here\n");
+	if (!in_path(opt.qemu))
+		ksft_exit_skip("%s not found (apt install qemu-system-x86, or -q)\n", opt.qemu);
+	if (!opt.kernel || access(opt.kernel, R_OK))
+		ksft_exit_skip("no guest kernel %s (make kernel, or -k)\n",
+			       opt.kernel ?: "($VMTEST_TOP unset)");
+	if (!opt.nr_devs && !no_dev)
+		ksft_exit_skip("no device: pass BDFs or set VFIO_SELFTESTS_BDF (bound to vfio-pci)\n");
+	meminfo_kb("MemAvailable", &avail_kb);
+	if (!strncmp(opt.backing, "hugetlb", 7)) {
+		hpage = opt.backing[7] == '2' ? 2UL << 20 : 1UL << 30;
+		if (opt.mem % hpage)
+			bad_arg(argv[0], "-m: not a multiple of the %s huge page size", opt.backing);
+		if (hugetlb_pool_ensure(hpage, opt.mem / hpage, &pool_saved))
+			ksft_exit_skip("%" PRIu64 " MiB of %s pages: the pool cannot hold them\n",
+				       opt.mem >> 20, opt.backing);
+	} else if (opt.mem + (256ULL << 20) > (avail_kb << 10)) {
+		ksft_exit_skip("%" PRIu64 " MiB of guest RAM: only %" PRIu64 " MiB available\n",
+			       opt.mem >> 20, avail_kb >> 10);
+	}
+	if (!log_path) {
+		/* Kept with the runner's results when there are any. */
+		snprintf(log_default, sizeof(log_default), "%s/qemu_create.log",
+			 getenv("VMTEST_RESULTS") ?: "/tmp");
+		log_path = log_default;
+	}
+	log = fopen(log_path, "w");
+	if (!log)
+		ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
+
+	ksft_set_plan(3);
+	ksft_print_msg("QEMU: %s; guest: %" PRIu64 " MiB %s%s, %d device(s) %s%s, kernel %s\n",
+		       opt.qemu, opt.mem >> 20, opt.backing, opt.prealloc ? " prealloc" : "",
+		       opt.nr_devs, opt.nr_devs ? opt.bdfs[0] : "", opt.nr_devs > 1 ? " ..." : "",
+		       opt.kernel);
+	if (!strcmp(opt.backing, "4k")) {
+		sys_read_str(THP_ENABLED, thp_saved, sizeof(thp_saved));
+		thp_changed = !sys_write_str(THP_ENABLED, "never");
+		if (!thp_changed)
+			ksft_exit_fail_msg("-b 4k: cannot turn THP off in %s\n", THP_ENABLED);
+	}
+	srandom(getpid() ^ time(NULL));
+
+	nr_runs = !strcmp(mode, "both") ? 2 : 1;
+	for (int i = 0; i < nr_runs; i++) {
+		const char *what = !strcmp(mode, "both") ? (i ? "on" : "off") : mode;
+
+		if (strcmp(what, "keep"))
+			set_prezero(!strcmp(what, "on"));
+		ksft_print_msg("run %d/%d (pre-zeroing %s): starting QEMU\n", i + 1, nr_runs,
+			       prezero_on() ? "on" : "off");
+		snprintf(trace_base, sizeof(trace_base), "%s.%d", log_path, i + 1);
+		run_once(&res[i], log, trace_base);
+		if (res[i].why[0])
+			ksft_print_msg("run %d: %s\n", i + 1, res[i].why);
+		print_run(what, &res[i]);
+		ok_user &= res[i].got_marker;
+		ok_map &= res[i].got_marker && res[i].maps && !res[i].uncovered;
+		ok_exit &= WIFEXITED(res[i].status) && !WEXITSTATUS(res[i].status) &&
+			   !res[i].why[0];
+		if (!res[i].got_marker)
+			ksft_print_msg("run %d: no marker with nonce from the guest (serial log: %s)\n",
+				       i + 1, log_path);
+		else if (res[i].uncovered)
+			ksft_print_msg("run %d: %" PRIu64 " KiB of guest RAM above 1 MiB not DMA-mapped when the guest reached user space\n",
+				       i + 1, res[i].uncovered >> 10);
+		if (opt.csv) {
+			bool fresh = access(opt.csv, F_OK);
+			FILE *f = fopen(opt.csv, "a");
+
+			if (!f)
+				ksft_exit_fail_msg("%s: %s\n", opt.csv, strerror(errno));
+			if (fresh)
+				csv_header(f);
+			csv_row(f, &res[i]);
+			fclose(f);
+		}
+	}
+	if (nr_runs == 2 && res[0].userspace > 0 && res[1].userspace > 0)
+		ksft_print_msg("on/off: first guest line %.2fx, user space %.2fx (reported, not asserted)\n",
+			       res[1].first_line / res[0].first_line,
+			       res[1].userspace / res[0].userspace);
+	fclose(log);
+	if (thp_changed) {
+		char *b = strchr(thp_saved, '['), *e = b ? strchr(b, ']') : NULL;
+
+		if (b && e) {
+			*e = 0;
+			sys_write_str(THP_ENABLED, b + 1);
+		}
+	}
+	if (hpage)
+		hugetlb_pool_restore(hpage, pool_saved);
+
+	ksft_test_result(ok_user, "qemu_create.userspace\n");
+	if (opt.nr_devs)
+		ksft_test_result(ok_map, "qemu_create.ram_mapped\n");
+	else
+		ksft_test_result_skip_named("qemu_create.ram_mapped",
+					    "no device: nothing is DMA-mapped\n");
+	ksft_test_result(ok_exit, "qemu_create.qemu_exit\n");
+	ksft_finished();
+}
