@@ -33,10 +33,9 @@
 #              upstream (saves about 450 s on a cold machine)
 #   vmtest-debug   boot it with the suite's correctness tests
 #              (scripts/run-debug.sh: zero checks, pin balance, bad input;
-#              no ratio of times is asserted on a debug kernel) and the
-#              hot-remove test; beside those, in a second lane, with
+#              no ratio of times is asserted on a debug kernel), then with
 #              kvm.tdp_mmu=0 for the rmap exactness tests, then the
-#              hibernation test (CHECK_DEBUG_LANES=1: all four in turn)
+#              hibernation and hot-remove tests
 # Each stage prints its time and how busy the host's CPUs were.  The
 # closing lines:
 #   "stages: N ok, N failed, N skipped"
@@ -57,7 +56,6 @@ stages=("$@")
 for s in "${stages[@]}"; do
 	[[ " ${ALL[*]} " == *" $s "* ]] || die "unknown stage '$s' (${ALL[*]})"
 done
-case ${CHECK_DEBUG_LANES:-2} in 1|2) ;; *) die "CHECK_DEBUG_LANES: '${CHECK_DEBUG_LANES}' is neither 1 nor 2" ;; esac
 
 OUT=$TOP/results/check/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
@@ -270,36 +268,14 @@ maybe_start_debug_build() {
 # The debug kernel: the suite's correctness tests, sized for it
 # (scripts/run-debug.sh: counts, zero checks, pin balance, bad input; the
 # tests see /proc/lockdep and assert no ratio of times), then the rmap
-# exactness tests under the shadow MMU, the hibernation and the hot-remove
-# tests.  Nothing here asserts a time, and one debug guest keeps only about
-# half of the host's two CPUs busy, so the four guests run in two lanes side
-# by side (about 860 s of guest time each on 2026-12-03, measured one after
-# the other).  The second lane's console goes to a file, printed when both
-# are done; CHECK_DEBUG_LANES=1 runs the four in turn.
-debug_lane2() {
+# exactness tests under the shadow MMU.
+st_vmtest_debug() {
 	local rc=0
+	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-debug.sh" || rc=1
 	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0 hugepagesz=1G hugepages=2" \
 		-- "$TOP/scripts/run-debug.sh" rmap || rc=1
 	resume_boot vmtest-debug-resume KVARIANT=debug || rc=1
-	return $rc
-}
-st_vmtest_debug() {
-	local rc=0 lane2 log=$OUT/vmtest-debug-lane2.log
-	if [ "${CHECK_DEBUG_LANES:-2}" = 1 ]; then
-		debug_lane2 || rc=1
-		lane2=""
-	else
-		debug_lane2 >"$log" 2>&1 &
-		lane2=$!
-		echo "== second lane (shadow MMU, hibernation) in the background, pid $lane2: its log comes after this lane's"
-	fi
-	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-debug.sh" || rc=1
 	hotremove_boot vmtest-debug-hotremove KVARIANT=debug || rc=1
-	if [ -n "$lane2" ]; then
-		wait "$lane2" || rc=1
-		echo "== second lane:"
-		cat "$log"
-	fi
 	return $rc
 }
 
