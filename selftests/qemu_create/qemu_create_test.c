@@ -102,6 +102,7 @@ struct result {
 	bool got_marker;
 	int status;				/* QEMU's wait status */
 	char why[256];				/* why there is no result, if so */
+	char errlog[4200];			/* QEMU's stderr */
 };
 
 static double now_mono(void)
@@ -356,7 +357,8 @@ static const char *backend(char *buf, size_t len)
 }
 
 /* Start QEMU with its serial port on a pipe; the pid, or -errno. */
-static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce, int *serial)
+static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce, int *serial,
+			const char *errlog)
 {
 	char mem[32], be[256], append[256], dev[MAX_DEVS][64];
 	const char *argv[64];
@@ -415,12 +417,14 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 		return -errno;
 	if (!pid) {
 		int null = open("/dev/null", O_RDONLY);
+		int err = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		/* Nothing of QEMU outlives this program. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(null, 0);
+		/* Only the guest's serial port on the pipe: QEMU's warnings apart. */
 		dup2(p[1], 1);
-		dup2(p[1], 2);
+		dup2(err >= 0 ? err : null, 2);
 		execvp(opt.qemu, (char **)argv);
 		fprintf(stderr, "exec %s: %s\n", opt.qemu, strerror(errno));
 		_exit(127);
@@ -442,11 +446,12 @@ static int64_t kernel_resets(struct kprobe_count *flr, struct kprobe_count *bus)
 /*
  * Create the VM and wait for it to power off.  The serial output goes to
  * @log, each line stamped with its time from QEMU's start; QEMU's trace to
- * @trace_base.trace, kept.
+ * @trace_base.trace and its messages to @trace_base.stderr, both kept.
  */
 static void run_once(struct result *res, FILE *log, const char *trace_base)
 {
-	char initrd[] = "/tmp/qemu_create.XXXXXX", trace[4200], nonce[32], line[512];
+	char initrd[] = "/tmp/qemu_create.XXXXXX", trace[4200], nonce[32];
+	char line[512];
 	uint64_t sk0 = 0, cl0 = 0, sk1 = 0, cl1 = 0;
 	struct kprobe_count flr = {}, bus = {};
 	double t0, t0_real, t_marker = 0, last_output;
@@ -482,7 +487,8 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 	getrusage(RUSAGE_CHILDREN, &ru0);
 	t0 = now_mono();
 	t0_real = now_real();
-	pid = start_qemu(initrd, trace, nonce, &serial);
+	snprintf(res->errlog, sizeof(res->errlog), "%s.stderr", trace_base);
+	pid = start_qemu(initrd, trace, nonce, &serial, res->errlog);
 	if (pid < 0) {
 		snprintf(res->why, sizeof(res->why), "starting %s: %s", opt.qemu, strerror(-pid));
 		goto out;
@@ -634,9 +640,9 @@ static void usage(const char *name)
 	       "  -q QEMU     [qemu-system-x86_64]\n"
 	       "  -c FILE     append a CSV row per run (header if the file is new)\n"
 	       "  -l LABEL    the CSV's label column [run]\n"
-	       "  -o FILE     the guest's serial output, each line stamped, and QEMU's trace\n"
-	       "              of run N in FILE.N.trace [$VMTEST_RESULTS/qemu_create.log, else\n"
-	       "              /tmp/qemu_create.log]\n"
+	       "  -o FILE     the guest's serial output, each line stamped; QEMU's trace and\n"
+	       "              messages of run N in FILE.N.trace and FILE.N.stderr\n"
+	       "              [$VMTEST_RESULTS/qemu_create.log, else /tmp/qemu_create.log]\n"
 	       "  -S SECONDS  kill QEMU after this long without serial output or trace [600]\n"
 	       "  -h          this help\n", name);
 }
@@ -846,6 +852,15 @@ int main(int argc, char *argv[])
 		ok_map &= res[i].got_marker && res[i].maps && !res[i].uncovered;
 		ok_exit &= WIFEXITED(res[i].status) && !WEXITSTATUS(res[i].status) &&
 			   !res[i].why[0];
+		if (!WIFEXITED(res[i].status) || WEXITSTATUS(res[i].status)) {
+			FILE *e = fopen(res[i].errlog, "r");
+			char l[256];
+
+			for (int n = 0; e && n < 5 && fgets(l, sizeof(l), e); n++)
+				ksft_print_msg("QEMU: %s", l);
+			if (e)
+				fclose(e);
+		}
 		if (!res[i].got_marker)
 			ksft_print_msg("run %d: no marker with nonce from the guest (serial log: %s)\n",
 				       i + 1, log_path);
