@@ -11,8 +11,8 @@
 #   selftests  build the suite with -Werror, install it, build the kernel's
 #              own mm/kvm selftests we run (scripts/upstream-tests.sh), run
 #              the suite on the host (no IOMMU or VFIO there: those skip),
-#              and vm_create_test --reference (the talk's sizes; skips where
-#              the machine cannot hold them)
+#              and vm_create_test --reference and qemu_create_test -R (the
+#              talk's sizes; skip where the machine cannot hold them)
 #   kernel     build the patched kernel
 #   vmtest     boot it under QEMU TCG and run the whole suite in the guest;
 #              the guest kernel log must be clean (so in every boot below);
@@ -84,7 +84,7 @@ cpu_busy_pct() {	# "busy0 total0" -> percent of all CPUs busy since then
 # The KTAP files each stage writes (relative to $OUT).
 declare -A KTAPS=(
 	[unit]="unit.ktap"
-	[selftests]="host.ktap host-reference.ktap"
+	[selftests]="host.ktap host-reference.ktap host-qemu-reference.ktap"
 	[vmtest]="vmtest/ktap.log vmtest/health.ktap vmtest-resume/ktap.log vmtest-resume/health.ktap vmtest-hotremove/ktap.log vmtest-hotremove/health.ktap"
 	[vmtest-shadow]="vmtest-shadow/ktap.log vmtest-shadow/health.ktap"
 	[upstream]="upstream/ktap.log upstream/health.ktap"
@@ -161,6 +161,12 @@ st_selftests() {
 	"$BUILD/kselftest_install/vm_create/vm_create_test" --reference >"$OUT/host-reference.ktap" 2>&1 || ref=$?
 	grep -E '^(not )?ok ' "$OUT/host-reference.ktap"
 	case $ref in 0|4) ;; *) echo "vm_create_test --reference exited ${ref}"; rc=1 ;; esac
+	# The same sizes with real QEMU, the patched kernel as its guest's.
+	ref=0
+	"$BUILD/kselftest_install/qemu_create/qemu_create_test" -R \
+		-k "$(kobj_dir patched)/arch/x86/boot/bzImage" >"$OUT/host-qemu-reference.ktap" 2>&1 || ref=$?
+	grep -E '^(not )?ok |^1\.\.0' "$OUT/host-qemu-reference.ktap"
+	case $ref in 0|4) ;; *) echo "qemu_create_test -R exited ${ref}"; rc=1 ;; esac
 	return $rc
 }
 st_kernel() {

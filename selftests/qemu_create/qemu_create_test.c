@@ -620,6 +620,128 @@ static void print_run(const char *what, const struct result *r)
 		       r->prezero_skipped, r->prezero_cleared);
 }
 
+/* Pre-zeroing as @on asks, waiting for kprezerod to catch up when on. */
+static void set_prezero(bool on)
+{
+	const char *why = prezero_unavailable();
+	int r;
+
+	if (why)
+		ksft_exit_skip("-P: %s\n", why);
+	r = prezero_set_enabled(on);
+	if (r)
+		ksft_exit_fail_msg("pre-zeroing %s: %s\n", on ? "on" : "off", strerror(-r));
+	if (on) {
+		double cpu = prezero_worker_cpu(), s = prezero_wait_caught_up(PREZERO_STALL_S);
+
+		if (s < 0)
+			ksft_exit_fail_msg("kprezerod made no progress for %d s\n", PREZERO_STALL_S);
+		/* The background work that buys the run's saving, beside it. */
+		ksft_print_msg("pre-zeroing on: kprezerod caught up after %.1f s, using %.1f s of CPU\n",
+			       s, prezero_worker_cpu() - cpu);
+	}
+}
+
+/* ---- the talk's sizes ------------------------------------------------------------ */
+
+#define REFERENCE_RATIO	10.0	/* the talk: 38 s -> 3.3 s, ~2 min -> 4.4 s */
+#define FLAT_RATIO	1.1	/* 4 devices vs 1, at 48 GiB with pre-zeroing on */
+
+static bool fits(uint64_t gib, int devs, const char *name)
+{
+	uint64_t avail_kb = 0;
+
+	meminfo_kb("MemAvailable", &avail_kb);
+	if ((avail_kb >> 20) < gib + 4) {
+		ksft_test_result_skip_named(name, "needs %" PRIu64 " GiB available (guest RAM + 4), this machine has %" PRIu64 " GiB\n",
+					    gib + 4, avail_kb >> 20);
+		return false;
+	}
+	if (opt.nr_devs < devs) {
+		ksft_test_result_skip_named(name, "needs %d devices in VFIO_SELFTESTS_BDF, %d given\n",
+					    devs, opt.nr_devs);
+		return false;
+	}
+	return true;
+}
+
+/* One creation of @gib GiB with the first @devs devices; pre-zeroing @on. */
+static void reference_run(uint64_t gib, int devs, bool on, struct result *r, FILE *log,
+			  const char *log_path)
+{
+	char base[4200], what[64];
+	int nr = opt.nr_devs;
+
+	opt.mem = gib << 30;
+	opt.nr_devs = devs;
+	set_prezero(on);
+	snprintf(base, sizeof(base), "%s.%" PRIu64 "g-%ddev-%s", log_path, gib, devs,
+		 on ? "on" : "off");
+	ksft_print_msg("%" PRIu64 " GiB, %d device(s), pre-zeroing %s: starting QEMU\n", gib, devs,
+		       on ? "on" : "off");
+	run_once(r, log, base);
+	snprintf(what, sizeof(what), "%" PRIu64 "g-%ddev-%s", gib, devs, on ? "on" : "off");
+	print_run(what, r);
+	opt.nr_devs = nr;
+}
+
+/*
+ * --reference (-R): the talk's two creations with real QEMU, pre-zeroing
+ * off then on in this boot; before >= 10 x after, QEMU start -> the guest's
+ * first line.  The QEMU is whatever -q names: with Debian's, which has none
+ * of the talk's VMM fixes, all of the saving is the kernel's.
+ */
+static void reference(FILE *log, const char *log_path)
+{
+	static const struct { const char *name; uint64_t gib; int devs; } ref[] = {
+		{ "qemu_reference_48g_1dev", 48, 1 },
+		{ "qemu_reference_192g_4dev", 192, 4 },
+	};
+	struct result off, on, on4;
+	bool have_48g_on = false;
+	struct result on1;
+
+	ksft_set_plan(3);
+	for (int i = 0; i < 2; i++) {
+		double ratio;
+
+		if (!fits(ref[i].gib, ref[i].devs, ref[i].name))
+			continue;
+		reference_run(ref[i].gib, ref[i].devs, false, &off, log, log_path);
+		reference_run(ref[i].gib, ref[i].devs, true, &on, log, log_path);
+		if (i == 0) {
+			on1 = on;
+			have_48g_on = on.got_marker;
+		}
+		ratio = on.first_line > 0 ? off.first_line / on.first_line : 0;
+		ksft_print_msg("%s: first guest line %.3f s -> %.3f s (%.1fx; the talk: 38 s -> 3.3 s, ~2 min -> 4.4 s), all of it the kernel's with a QEMU without the talk's VMM fixes\n",
+			       ref[i].name, off.first_line, on.first_line, ratio);
+		if (!off.got_marker || !on.got_marker)
+			ksft_test_result_fail("%s\n", ref[i].name);
+		else if (timing_unreliable())
+			ksft_test_result_skip_named(ref[i].name, "%s\n", timing_unreliable());
+		else
+			ksft_test_result(ratio >= REFERENCE_RATIO, "%s\n", ref[i].name);
+	}
+	if (!have_48g_on) {
+		ksft_test_result_skip_named("qemu_reference_flat_devices",
+					    "needs the 48 GiB, 1-device creation\n");
+		return;
+	}
+	if (!fits(48, 4, "qemu_reference_flat_devices"))
+		return;
+	reference_run(48, 4, true, &on4, log, log_path);
+	ksft_print_msg("qemu_reference_flat_devices: 48 GiB, pre-zeroing on: 1 device %.3f s, 4 devices %.3f s (%.2fx, at most %.1fx)\n",
+		       on1.first_line, on4.first_line, on4.first_line / on1.first_line, FLAT_RATIO);
+	if (!on4.got_marker)
+		ksft_test_result_fail("qemu_reference_flat_devices\n");
+	else if (timing_unreliable())
+		ksft_test_result_skip_named("qemu_reference_flat_devices", "%s\n", timing_unreliable());
+	else
+		ksft_test_result(on4.first_line <= FLAT_RATIO * on1.first_line,
+				 "qemu_reference_flat_devices\n");
+}
+
 /* ---- set-up and main ---------------------------------------------------------- */
 
 static void usage(const char *name)
@@ -636,6 +758,9 @@ static void usage(const char *name)
 	       "  -P MODE     pre-zeroing for the run: keep (as it is), off, on (wait until\n"
 	       "              kprezerod caught up), both (off, then on: one run each) [keep]\n"
 	       "  -N          no device: the RAM-only baseline (BDFs ignored)\n"
+	       "  -R          the talk's sizes: 48 GiB with the first device, 192 GiB with\n"
+	       "              four, pre-zeroing off then on (needs the RAM: skips otherwise);\n"
+	       "              off >= 10 x on; then 4 devices <= 1.1 x 1 at 48 GiB, on\n"
 	       "  -k BZIMAGE  guest kernel [$VMTEST_TOP/build/obj-patched/arch/x86/boot/bzImage]\n"
 	       "  -q QEMU     [qemu-system-x86_64]\n"
 	       "  -c FILE     append a CSV row per run (header if the file is new)\n"
@@ -673,28 +798,6 @@ static void bad_arg(const char *name, const char *fmt, const char *arg)
 	exit(KSFT_FAIL);
 }
 
-/* Pre-zeroing as @on asks, waiting for kprezerod to catch up when on. */
-static void set_prezero(bool on)
-{
-	const char *why = prezero_unavailable();
-	int r;
-
-	if (why)
-		ksft_exit_skip("-P: %s\n", why);
-	r = prezero_set_enabled(on);
-	if (r)
-		ksft_exit_fail_msg("pre-zeroing %s: %s\n", on ? "on" : "off", strerror(-r));
-	if (on) {
-		double cpu = prezero_worker_cpu(), s = prezero_wait_caught_up(PREZERO_STALL_S);
-
-		if (s < 0)
-			ksft_exit_fail_msg("kprezerod made no progress for %d s\n", PREZERO_STALL_S);
-		/* The background work that buys the run's saving, beside it. */
-		ksft_print_msg("pre-zeroing on: kprezerod caught up after %.1f s, using %.1f s of CPU\n",
-			       s, prezero_worker_cpu() - cpu);
-	}
-}
-
 int main(int argc, char *argv[])
 {
 	static char kernel[4096], thp_saved[64];
@@ -704,6 +807,7 @@ int main(int argc, char *argv[])
 	unsigned long pool_saved = 0;
 	size_t hpage = 0;
 	bool ok_user = true, ok_map = true, ok_exit = true, thp_changed = false, no_dev = false;
+	bool reference_mode = false;
 	uint64_t avail_kb = 0;
 	int c, nr_runs;
 	FILE *log;
@@ -712,7 +816,7 @@ int main(int argc, char *argv[])
 		return guest_init();
 
 	opt.nr_devs = vfio_selftests_get_bdfs(&argc, argv, &opt.bdfs);
-	while ((c = getopt(argc, argv, "m:b:pP:Nk:q:c:l:o:S:h")) != -1) {
+	while ((c = getopt(argc, argv, "m:b:pP:NRk:q:c:l:o:S:h")) != -1) {
 		switch (c) {
 		case 'm':
 			opt.mem = parse_size(optarg);
@@ -733,6 +837,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'N':
 			no_dev = true;
+			break;
+		case 'R':
+			reference_mode = true;
 			break;
 		case 'k':
 			opt.kernel = optarg;
@@ -800,8 +907,27 @@ int main(int argc, char *argv[])
 	if (!opt.kernel || access(opt.kernel, R_OK))
 		ksft_exit_skip("no guest kernel %s (make kernel, or -k)\n",
 			       opt.kernel ?: "($VMTEST_TOP unset)");
-	if (!opt.nr_devs && !no_dev)
+	if (!opt.nr_devs && !no_dev && !reference_mode)
 		ksft_exit_skip("no device: pass BDFs or set VFIO_SELFTESTS_BDF (bound to vfio-pci)\n");
+	if (!log_path) {
+		/* Kept with the runner's results when there are any. */
+		snprintf(log_default, sizeof(log_default), "%s/qemu_create.log",
+			 getenv("VMTEST_RESULTS") ?: "/tmp");
+		log_path = log_default;
+	}
+	if (reference_mode) {
+		log = fopen(log_path, "w");
+		if (!log)
+			ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
+		srandom(getpid() ^ time(NULL));
+		reference(log, log_path);
+		fclose(log);
+		if (ksft_cnt.ksft_xskip == ksft_plan) {
+			ksft_print_cnts();
+			exit(KSFT_SKIP);
+		}
+		ksft_finished();
+	}
 	meminfo_kb("MemAvailable", &avail_kb);
 	if (!strncmp(opt.backing, "hugetlb", 7)) {
 		hpage = opt.backing[7] == '2' ? 2UL << 20 : 1UL << 30;
@@ -813,12 +939,6 @@ int main(int argc, char *argv[])
 	} else if (opt.mem + (256ULL << 20) > (avail_kb << 10)) {
 		ksft_exit_skip("%" PRIu64 " MiB of guest RAM: only %" PRIu64 " MiB available\n",
 			       opt.mem >> 20, avail_kb >> 10);
-	}
-	if (!log_path) {
-		/* Kept with the runner's results when there are any. */
-		snprintf(log_default, sizeof(log_default), "%s/qemu_create.log",
-			 getenv("VMTEST_RESULTS") ?: "/tmp");
-		log_path = log_default;
 	}
 	log = fopen(log_path, "w");
 	if (!log)
