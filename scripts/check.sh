@@ -274,12 +274,10 @@ maybe_start_debug_build() {
 # The debug kernel: the suite's correctness tests, sized for it
 # (scripts/run-debug.sh: counts, zero checks, pin balance, bad input; the
 # tests see /proc/lockdep and assert no ratio of times), then the rmap
-# exactness tests under the shadow MMU.  4 GiB for the first: its tests use
-# 1 GiB at most, and kprezerod clears all free guest memory, which under
-# KASAN took 372 s for the 6.6 GiB an 8 GiB guest has free.
+# exactness tests under the shadow MMU.
 st_vmtest_debug() {
 	local rc=0
-	boot vmtest-debug KVARIANT=debug VMTEST_MEM=4G -- "$TOP/scripts/run-debug.sh" || rc=1
+	boot vmtest-debug KVARIANT=debug -- "$TOP/scripts/run-debug.sh" || rc=1
 	boot vmtest-debug-shadow KVARIANT=debug VMTEST_APPEND="${VMTEST_APPEND:-} kvm.tdp_mmu=0 hugepagesz=1G hugepages=2" \
 		-- "$TOP/scripts/run-debug.sh" rmap || rc=1
 	resume_boot vmtest-debug-resume KVARIANT=debug || rc=1
