@@ -65,6 +65,7 @@
 #define PAM_FIRST	0x90			/* q35 host bridge: PAM0..PAM6 */
 #define PAM_LAST	0x96
 #define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+#define POWER_DOWN	"reboot: Power down"	/* KERN_EMERG: printed with quiet */
 
 struct range {
 	uint64_t start, end;			/* inclusive, as QEMU's trace prints */
@@ -100,6 +101,7 @@ struct result {
 	uint64_t prezero_skipped, prezero_cleared;
 	uint64_t uncovered;			/* RAM above 1 MiB unmapped at the marker */
 	bool got_marker;
+	bool powered_off;			/* the guest kernel said so */
 	int status;				/* QEMU's wait status */
 	char why[256];				/* why there is no result, if so */
 	char errlog[4200];			/* QEMU's stderr */
@@ -166,15 +168,23 @@ static int make_initramfs(const char *path)
 	ssize_t n;
 	FILE *f;
 
-	if (!buf || fd < 0)
-		return -errno;
+	if (!buf || fd < 0) {
+		r = -errno;
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
 	while ((n = read(fd, buf + len, cap - len)) > 0) {
 		len += n;
 		if (len == cap) {
 			char *nb = realloc(buf, cap *= 2);
 
-			if (!nb)
+			if (!nb) {
+				free(buf);
+				close(fd);
 				return -ENOMEM;
+			}
 			buf = nb;
 		}
 	}
@@ -194,11 +204,15 @@ static int make_initramfs(const char *path)
 /* ---- the trace: what QEMU did ------------------------------------------------ */
 
 /*
- * Add or remove [s, e] in the set of mapped ranges (kept sorted and
- * disjoint; a removal may split a range).
+ * Add or remove [s, e] in the set of mapped ranges (kept disjoint, not
+ * sorted; a removal may split a range).
  */
+static void ranges_del(struct range *r, int *n, uint64_t s, uint64_t e);
+
+/* Disjoint: what @s..@e overlaps goes first (a listener may map a range twice). */
 static void ranges_add(struct range *r, int *n, uint64_t s, uint64_t e)
 {
+	ranges_del(r, n, s, e);
 	TEST_ASSERT(*n < MAX_RANGES, "more than %d mapped ranges", MAX_RANGES);
 	r[(*n)++] = (struct range){ s, e };
 }
@@ -413,8 +427,13 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		int e = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return e;
+	}
 	if (!pid) {
 		int null = open("/dev/null", O_RDONLY);
 		int err = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -425,6 +444,9 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 		/* Only the guest's serial port on the pipe: QEMU's warnings apart. */
 		dup2(p[1], 1);
 		dup2(err >= 0 ? err : null, 2);
+		close(null);
+		if (err >= 0)
+			close(err);
 		execvp(opt.qemu, (char **)argv);
 		fprintf(stderr, "exec %s: %s\n", opt.qemu, strerror(errno));
 		_exit(127);
@@ -432,6 +454,28 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 	close(p[1]);
 	*serial = p[0];
 	return pid;
+}
+
+/* Did QEMU use CPU time since *@ticks (utime + stime of /proc/PID/stat)? */
+static bool qemu_cpu_moved(pid_t pid, unsigned long long *ticks)
+{
+	unsigned long long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	FILE *f;
+	bool moved;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	/* After "pid (comm)": state is field 3, utime 14, stime 15. */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return false;
+	moved = ut + st != *ticks;
+	*ticks = ut + st;
+	return moved;
 }
 
 static int64_t kernel_resets(struct kprobe_count *flr, struct kprobe_count *bus)
@@ -455,6 +499,7 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 	uint64_t sk0 = 0, cl0 = 0, sk1 = 0, cl1 = 0;
 	struct kprobe_count flr = {}, bus = {};
 	double t0, t0_real, t_marker = 0, last_output;
+	unsigned long long cpu_ticks = 0;
 	size_t used = 0;
 	struct rusage ru0, ru;
 	bool counting;
@@ -463,6 +508,7 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 
 	memset(res, 0, sizeof(*res));
 	res->first_line = res->userspace = res->exited = -1;
+	res->first_map = res->last_map = res->first_reset = res->last_reset = -1;
 	fd = mkstemp(initrd);
 	if (fd < 0) {
 		snprintf(res->why, sizeof(res->why), "mkstemp %s: %s", initrd, strerror(errno));
@@ -488,6 +534,7 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 	t0 = now_mono();
 	t0_real = now_real();
 	snprintf(res->errlog, sizeof(res->errlog), "%s.stderr", trace_base);
+	unlink(trace);	/* never an earlier run's */
 	pid = start_qemu(initrd, trace, nonce, &serial, res->errlog);
 	if (pid < 0) {
 		snprintf(res->why, sizeof(res->why), "starting %s: %s", opt.qemu, strerror(-pid));
@@ -503,8 +550,13 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 		if (r == 0) {
 			struct stat st;
 
-			/* Progress is serial output or a growing trace. */
-			if (!stat(trace, &st) && st.st_mtime >= (time_t)now_real() - 1)
+			/*
+			 * Progress: serial output, a growing trace, or QEMU
+			 * using CPU (one DMA map of a large guest pins for
+			 * minutes with neither).
+			 */
+			if ((!stat(trace, &st) && st.st_mtime >= (time_t)now_real() - 1) ||
+			    qemu_cpu_moved(pid, &cpu_ticks))
 				last_output = now_mono();
 			if (now_mono() - last_output > opt.stall_s) {
 				snprintf(res->why, sizeof(res->why),
@@ -516,29 +568,36 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 			continue;
 		}
 		n = read(serial, line + used, sizeof(line) - 1 - used);
-		if (n <= 0)
-			break;
-		last_output = now_mono();
-		used += n;
-		line[used] = 0;
-		while ((nl = strchr(line, '\n')) || used == sizeof(line) - 1) {
+		if (n > 0) {
+			last_output = now_mono();
+			used += n;
+		}
+		/* Whole lines; a full buffer or the end of the output flushes a part. */
+		while ((nl = memchr(line, '\n', used)) || used == sizeof(line) - 1 ||
+		       (n <= 0 && used)) {
 			size_t len = nl ? (size_t)(nl - line) + 1 : used;
-			double t = last_output - t0;
+			double t = now_mono() - t0;
 
 			if (res->first_line < 0)
 				res->first_line = t;
-			if (!strncmp(line, MARKER, strlen(MARKER)) &&
-			    !strncmp(line + strlen(MARKER), nonce, strlen(nonce))) {
+			if (len > strlen(MARKER) + strlen(nonce) &&
+			    !memcmp(line, MARKER, strlen(MARKER)) &&
+			    !memcmp(line + strlen(MARKER), nonce, strlen(nonce))) {
 				res->got_marker = true;
 				res->userspace = t;
 				t_marker = t0_real + t;
 			}
-			fprintf(log, "[%9.3f] %.*s", t, (int)len, line);
+			if (memmem(line, len, POWER_DOWN, strlen(POWER_DOWN)))
+				res->powered_off = true;
+			fprintf(log, "[%9.3f] ", t);
+			fwrite(line, 1, len, log);
 			if (!nl)
 				fputc('\n', log);
-			memmove(line, line + len, used - len + 1);
+			memmove(line, line + len, used - len);
 			used -= len;
 		}
+		if (n <= 0)
+			break;
 	}
 	close(serial);
 	waitpid(pid, &res->status, 0);
@@ -580,6 +639,14 @@ static void csv_header(FILE *f)
 		fprintf(f, "%s%c", csv_cols[i], i + 1 < ARRAY_SIZE(csv_cols) ? ',' : '\n');
 }
 
+static void csv_quoted(FILE *f, const char *v)
+{
+	fputc('"', f);
+	for (const char *c = v; *c; c++)
+		fprintf(f, *c == '"' ? "\"\"" : "%c", *c);
+	fputc('"', f);
+}
+
 static void csv_row(FILE *f, const struct result *r)
 {
 	const double times[] = { r->first_line, r->userspace, r->exited, r->qemu_cpu,
@@ -589,11 +656,11 @@ static void csv_row(FILE *f, const struct result *r)
 
 	const char *kver = getenv("VMTEST_KERNEL_VERSION") ?: "unknown";
 
-	/* The kernel's description has commas: quoted, its quotes doubled. */
-	fprintf(f, "%s,\"", opt.label);
-	for (const char *c = kver; *c; c++)
-		fprintf(f, *c == '"' ? "\"\"" : "%c", *c);
-	fprintf(f, "\",%d,%" PRIu64 ",%s,%d,", prezero_on(), opt.mem >> 20, opt.backing,
+	/* The label and the kernel's description (it has commas): quoted. */
+	csv_quoted(f, opt.label);
+	fputc(',', f);
+	csv_quoted(f, kver);
+	fprintf(f, ",%d,%" PRIu64 ",%s,%d,", prezero_on(), opt.mem >> 20, opt.backing,
 		opt.prealloc);
 	for (int i = 0; i < opt.nr_devs; i++)
 		fprintf(f, "%s%s", i ? " " : "", opt.bdfs[i]);
@@ -601,16 +668,17 @@ static void csv_row(FILE *f, const struct result *r)
 		fprintf(f, ",%.3f", times[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(counts); i++)
 		fprintf(f, ",%" PRIu64, counts[i]);
-	fprintf(f, ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d,%d\n", r->kernel_resets,
-		r->prezero_skipped, r->prezero_cleared, r->uncovered >> 10, r->got_marker,
-		r->status);
+	/* ram_uncovered_kib: -1 when the guest never got there to measure it. */
+	fprintf(f, ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%d,%d\n", r->kernel_resets,
+		r->prezero_skipped, r->prezero_cleared,
+		r->got_marker ? (int64_t)(r->uncovered >> 10) : -1, r->got_marker, r->status);
 }
 
 static void print_run(const char *what, const struct result *r)
 {
 	ksft_print_msg("%s: first guest line %.3f s, user space %.3f s, QEMU exit %.3f s (status 0x%x), QEMU CPU %.3f s\n",
 		       what, r->first_line, r->userspace, r->exited, r->status, r->qemu_cpu);
-	ksft_print_msg("%s: DMA maps %" PRIu64 " (%" PRIu64 " MiB) from %.3f to %.3f s, unmaps %" PRIu64
+	ksft_print_msg("%s: DMA maps (RAM and BARs) %" PRIu64 " (%" PRIu64 " MiB) from %.3f to %.3f s, unmaps %" PRIu64
 		       " (%" PRIu64 " MiB), %" PRIu64 " of them above 1 MiB; PAM writes %" PRIu64 "\n",
 		       what, r->maps, r->map_bytes >> 20, r->first_map, r->last_map, r->unmaps,
 		       r->unmap_bytes >> 20, r->high_unmaps, r->pam_writes);
@@ -618,6 +686,50 @@ static void print_run(const char *what, const struct result *r)
 		       " (open, QEMU's, close); pages served pre-zeroed %" PRIu64 ", cleared %" PRIu64 "\n",
 		       what, r->vfio_resets, r->first_reset, r->last_reset, r->kernel_resets,
 		       r->prezero_skipped, r->prezero_cleared);
+}
+
+/*
+ * What the test changes on the machine, put back on every way out: the
+ * normal end, ksft_exit_*(), a failed TEST_ASSERT, the runner's SIGTERM.
+ */
+static struct {
+	char thp[32];			/* THP's mode before -b 4k, "" if untouched */
+	size_t hpage;			/* the pool grown, 0 if untouched */
+	unsigned long pool;
+	int prezero;			/* pre-zeroing before -P, -1 if untouched */
+} saved = { .prezero = -1 };
+
+static void restore(void)
+{
+	if (saved.thp[0])
+		sys_write_str(THP_ENABLED, saved.thp);
+	if (saved.hpage)
+		hugetlb_pool_restore(saved.hpage, saved.pool);
+	if (saved.prezero >= 0)
+		prezero_set_enabled(saved.prezero);
+	saved.thp[0] = 0;
+	saved.hpage = 0;
+	saved.prezero = -1;
+}
+
+static void on_signal(int sig)
+{
+	restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* "4G", "512M", "2048K" or bytes; 0 if it is none of those. */
+static uint64_t size_arg(const char *a)
+{
+	char *end;
+	uint64_t v = strtoull(a, &end, 10);
+	int shift = !strcmp(end, "G") ? 30 : !strcmp(end, "M") ? 20 : !strcmp(end, "K") ? 10 :
+		    !*end ? 0 : -1;
+
+	if (end == a || shift < 0 || v > (UINT64_MAX >> shift))
+		return 0;
+	return v << shift;
 }
 
 /* Pre-zeroing as @on asks, waiting for kprezerod to catch up when on. */
@@ -628,6 +740,8 @@ static void set_prezero(bool on)
 
 	if (why)
 		ksft_exit_skip("-P: %s\n", why);
+	if (saved.prezero < 0)
+		saved.prezero = prezero_enabled();
 	r = prezero_set_enabled(on);
 	if (r)
 		ksft_exit_fail_msg("pre-zeroing %s: %s\n", on ? "on" : "off", strerror(-r));
@@ -660,6 +774,10 @@ static bool fits(uint64_t gib, int devs, const char *name)
 	if (opt.nr_devs < devs) {
 		ksft_test_result_skip_named(name, "needs %d devices in VFIO_SELFTESTS_BDF, %d given\n",
 					    devs, opt.nr_devs);
+		return false;
+	}
+	if (prezero_unavailable()) {
+		ksft_test_result_skip_named(name, "%s\n", prezero_unavailable());
 		return false;
 	}
 	return true;
@@ -744,6 +862,7 @@ static void reference(FILE *log, const char *log_path)
 
 /* ---- set-up and main ---------------------------------------------------------- */
 
+
 static void usage(const char *name)
 {
 	printf("Usage: %s [options] [BDF...]\n"
@@ -800,26 +919,26 @@ static void bad_arg(const char *name, const char *fmt, const char *arg)
 
 int main(int argc, char *argv[])
 {
-	static char kernel[4096], thp_saved[64];
+	static char kernel[4096];
 	const char *mode = "keep", *log_path = NULL;
 	static char log_default[4096], trace_base[4096 + 16];
 	struct result res[2];
-	unsigned long pool_saved = 0;
 	size_t hpage = 0;
-	bool ok_user = true, ok_map = true, ok_exit = true, thp_changed = false, no_dev = false;
+	bool ok_user = true, ok_map = true, ok_exit = true, no_dev = false;
 	bool reference_mode = false;
 	uint64_t avail_kb = 0;
-	int c, nr_runs;
+	int c, r, nr_runs;
 	FILE *log;
 
-	if (getpid() == 1)
+	/* The guest's /init: PID 1 with the nonce the host put there. */
+	if (getpid() == 1 && getenv(NONCE_PARAM))
 		return guest_init();
 
 	opt.nr_devs = vfio_selftests_get_bdfs(&argc, argv, &opt.bdfs);
 	while ((c = getopt(argc, argv, "m:b:pP:NRk:q:c:l:o:S:h")) != -1) {
 		switch (c) {
 		case 'm':
-			opt.mem = parse_size(optarg);
+			opt.mem = size_arg(optarg);
 			if (!opt.mem || opt.mem % (2ULL << 20))
 				bad_arg(argv[0], "-m %s: must be a non-zero multiple of 2M", optarg);
 			break;
@@ -899,7 +1018,20 @@ int main(int argc, char *argv[])
 		opt.kernel = kernel;
 	}
 
+	if (!strncmp(opt.backing, "hugetlb", 7)) {
+		hpage = opt.backing[7] == '2' ? 2UL << 20 : 1UL << 30;
+		if (opt.mem % hpage)
+			bad_arg(argv[0], "-m: not a multiple of the %s huge page size", opt.backing);
+	}
+	if (reference_mode && strcmp(opt.backing, "thp"))
+		bad_arg(argv[0], "-R: THP guest RAM only, not %s", opt.backing);
+	atexit(restore);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+
 	ksft_print_header();
+	if (!reference_mode && strcmp(mode, "keep") && prezero_unavailable())
+		ksft_exit_skip("-P: %s\n", prezero_unavailable());
 	if (access("/dev/kvm", R_OK | W_OK))
 		ksft_exit_skip("no /dev/kvm: QEMU needs KVM here\n");
 	if (!in_path(opt.qemu))
@@ -916,9 +1048,10 @@ int main(int argc, char *argv[])
 		log_path = log_default;
 	}
 	if (reference_mode) {
-		log = fopen(log_path, "w");
+		log = fopen(log_path, "we");
 		if (!log)
 			ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
+		setvbuf(log, NULL, _IOLBF, 0);
 		srandom(getpid() ^ time(NULL));
 		reference(log, log_path);
 		fclose(log);
@@ -929,20 +1062,20 @@ int main(int argc, char *argv[])
 		ksft_finished();
 	}
 	meminfo_kb("MemAvailable", &avail_kb);
-	if (!strncmp(opt.backing, "hugetlb", 7)) {
-		hpage = opt.backing[7] == '2' ? 2UL << 20 : 1UL << 30;
-		if (opt.mem % hpage)
-			bad_arg(argv[0], "-m: not a multiple of the %s huge page size", opt.backing);
-		if (hugetlb_pool_ensure(hpage, opt.mem / hpage, &pool_saved))
+	if (hpage) {
+		r = hugetlb_pool_ensure(hpage, opt.mem / hpage, &saved.pool);
+		saved.hpage = hpage;	/* grown even when it then failed */
+		if (r)
 			ksft_exit_skip("%" PRIu64 " MiB of %s pages: the pool cannot hold them\n",
 				       opt.mem >> 20, opt.backing);
 	} else if (opt.mem + (256ULL << 20) > (avail_kb << 10)) {
 		ksft_exit_skip("%" PRIu64 " MiB of guest RAM: only %" PRIu64 " MiB available\n",
 			       opt.mem >> 20, avail_kb >> 10);
 	}
-	log = fopen(log_path, "w");
+	log = fopen(log_path, "we");
 	if (!log)
 		ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
+	setvbuf(log, NULL, _IOLBF, 0);
 
 	ksft_set_plan(3);
 	ksft_print_msg("QEMU: %s; guest: %" PRIu64 " MiB %s%s, %d device(s) %s%s, kernel %s\n",
@@ -950,9 +1083,18 @@ int main(int argc, char *argv[])
 		       opt.nr_devs, opt.nr_devs ? opt.bdfs[0] : "", opt.nr_devs > 1 ? " ..." : "",
 		       opt.kernel);
 	if (!strcmp(opt.backing, "4k")) {
-		sys_read_str(THP_ENABLED, thp_saved, sizeof(thp_saved));
-		thp_changed = !sys_write_str(THP_ENABLED, "never");
-		if (!thp_changed)
+		char cur[64], *b, *e;
+
+		/* "always [madvise] never": the bracketed one is in force. */
+		if (sys_read_str(THP_ENABLED, cur, sizeof(cur)))
+			cur[0] = 0;
+		b = strchr(cur, '[');
+		e = b ? strchr(b, ']') : NULL;
+		if (!e)
+			ksft_exit_fail_msg("-b 4k: cannot read %s\n", THP_ENABLED);
+		*e = 0;
+		snprintf(saved.thp, sizeof(saved.thp), "%s", b + 1);
+		if (sys_write_str(THP_ENABLED, "never"))
 			ksft_exit_fail_msg("-b 4k: cannot turn THP off in %s\n", THP_ENABLED);
 	}
 	srandom(getpid() ^ time(NULL));
@@ -972,8 +1114,11 @@ int main(int argc, char *argv[])
 		print_run(what, &res[i]);
 		ok_user &= res[i].got_marker;
 		ok_map &= res[i].got_marker && res[i].maps && !res[i].uncovered;
+		/* QEMU exits 0 on a guest panic too (-no-reboot): power-off it must be. */
 		ok_exit &= WIFEXITED(res[i].status) && !WEXITSTATUS(res[i].status) &&
-			   !res[i].why[0];
+			   res[i].powered_off && !res[i].why[0];
+		if (!res[i].powered_off)
+			ksft_print_msg("run %d: no \"%s\" from the guest\n", i + 1, POWER_DOWN);
 		if (!WIFEXITED(res[i].status) || WEXITSTATUS(res[i].status)) {
 			FILE *e = fopen(res[i].errlog, "r");
 			char l[256];
@@ -1006,16 +1151,7 @@ int main(int argc, char *argv[])
 			       res[1].first_line / res[0].first_line,
 			       res[1].userspace / res[0].userspace);
 	fclose(log);
-	if (thp_changed) {
-		char *b = strchr(thp_saved, '['), *e = b ? strchr(b, ']') : NULL;
-
-		if (b && e) {
-			*e = 0;
-			sys_write_str(THP_ENABLED, b + 1);
-		}
-	}
-	if (hpage)
-		hugetlb_pool_restore(hpage, pool_saved);
+	restore();
 
 	ksft_test_result(ok_user, "qemu_create.userspace\n");
 	if (opt.nr_devs)
