@@ -383,45 +383,29 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 	snprintf(append, sizeof(append),
 		 "console=ttyS0 earlyprintk=serial,ttyS0,115200 quiet panic=-1 %s=%s", NONCE_PARAM,
 		 nonce);
-	argv[n++] = opt.qemu;
-	argv[n++] = "-nodefaults";
-	argv[n++] = "-no-user-config";
-	argv[n++] = "-display";
-	argv[n++] = "none";
-	argv[n++] = "-no-reboot";
-	argv[n++] = "-machine";
-	argv[n++] = "q35,accel=kvm,memory-backend=ram0";
-	argv[n++] = "-cpu";
-	argv[n++] = "host";
-	argv[n++] = "-m";
-	argv[n++] = mem;
-	argv[n++] = "-object";
-	argv[n++] = backend(be, sizeof(be));
+	const char * const head[] = {
+		opt.qemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+		"-machine", "q35,accel=kvm,memory-backend=ram0", "-cpu", "host",
+		"-m", mem, "-object", backend(be, sizeof(be)),
+	};
+	const char * const tail[] = {
+		"-kernel", opt.kernel, "-initrd", initrd, "-append", append,
+		"-serial", "stdio", "-msg", "timestamp=on", "-D", trace,
+		"-trace", "enable=vfio_listener_region_add_ram",
+		"-trace", "enable=vfio_listener_region_del",
+		"-trace", "enable=vfio_pci_reset",
+		"-trace", "enable=pci_cfg_write",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+		argv[n++] = head[i];
 	for (int i = 0; i < opt.nr_devs; i++) {
 		snprintf(dev[i], sizeof(dev[i]), "vfio-pci,host=%s", opt.bdfs[i]);
 		argv[n++] = "-device";
 		argv[n++] = dev[i];
 	}
-	argv[n++] = "-kernel";
-	argv[n++] = opt.kernel;
-	argv[n++] = "-initrd";
-	argv[n++] = initrd;
-	argv[n++] = "-append";
-	argv[n++] = append;
-	argv[n++] = "-serial";
-	argv[n++] = "stdio";
-	argv[n++] = "-msg";
-	argv[n++] = "timestamp=on";
-	argv[n++] = "-D";
-	argv[n++] = trace;
-	argv[n++] = "-trace";
-	argv[n++] = "enable=vfio_listener_region_add_ram";
-	argv[n++] = "-trace";
-	argv[n++] = "enable=vfio_listener_region_del";
-	argv[n++] = "-trace";
-	argv[n++] = "enable=vfio_pci_reset";
-	argv[n++] = "-trace";
-	argv[n++] = "enable=pci_cfg_write";
+	for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
+		argv[n++] = tail[i];
 	argv[n] = NULL;
 
 	if (pipe2(p, O_CLOEXEC))
