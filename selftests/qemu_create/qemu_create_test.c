@@ -201,6 +201,25 @@ static int make_initramfs(const char *path)
 	return r;
 }
 
+/* The initramfs, written once per invocation; removed by restore(). */
+static char initrd[] = "/tmp/qemu_create.XXXXXX";
+static bool initrd_made;
+
+static int initramfs_once(void)
+{
+	int fd, r;
+
+	if (initrd_made)
+		return 0;
+	fd = mkstemp(initrd);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	initrd_made = true;
+	r = make_initramfs(initrd);
+	return r;
+}
+
 /* ---- the trace: what QEMU did ------------------------------------------------ */
 
 /*
@@ -478,7 +497,7 @@ static int64_t kernel_resets(struct kprobe_count *flr, struct kprobe_count *bus)
  */
 static void run_once(struct result *res, FILE *log, const char *trace_base)
 {
-	char initrd[] = "/tmp/qemu_create.XXXXXX", trace[4200], nonce[32];
+	char trace[4200], nonce[32];
 	char line[512];
 	uint64_t sk0 = 0, cl0 = 0, sk1 = 0, cl1 = 0;
 	struct kprobe_count flr = {}, bus = {};
@@ -487,23 +506,16 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 	size_t used = 0;
 	struct rusage ru0, ru;
 	bool counting;
-	int fd, serial = -1, r;
+	int serial = -1, r;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	res->first_line = res->userspace = res->exited = -1;
 	res->first_map = res->last_map = res->first_reset = res->last_reset = -1;
-	fd = mkstemp(initrd);
-	if (fd < 0) {
-		snprintf(res->why, sizeof(res->why), "mkstemp %s: %s", initrd, strerror(errno));
-		return;
-	}
-	close(fd);
-	r = make_initramfs(initrd);
+	r = initramfs_once();
 	if (r) {
 		snprintf(res->why, sizeof(res->why), "writing the initramfs %s: %s", initrd,
 			 strerror(-r));
-		unlink(initrd);
 		return;
 	}
 	snprintf(trace, sizeof(trace), "%s.trace", trace_base);
@@ -600,7 +612,6 @@ out:
 	vmstat_read("prezero_alloc_cleared", &cl1);
 	res->prezero_skipped = sk1 - sk0;
 	res->prezero_cleared = cl1 - cl0;
-	unlink(initrd);
 }
 
 /* ---- report ------------------------------------------------------------------- */
@@ -674,7 +685,8 @@ static void print_run(const char *what, const struct result *r)
 
 /*
  * What the test changes on the machine, put back on every way out: the
- * normal end, ksft_exit_*(), a failed TEST_ASSERT, the runner's SIGTERM.
+ * normal end, ksft_exit_*(), a failed TEST_ASSERT, the runner's SIGTERM;
+ * and the initramfs goes.
  */
 static struct {
 	char thp[32];			/* THP's mode before -b 4k, "" if untouched */
@@ -691,6 +703,9 @@ static void restore(void)
 		hugetlb_pool_restore(saved.hpage, saved.pool);
 	if (saved.prezero >= 0)
 		prezero_set_enabled(saved.prezero);
+	if (initrd_made)
+		unlink(initrd);
+	initrd_made = false;
 	saved.thp[0] = 0;
 	saved.hpage = 0;
 	saved.prezero = -1;
