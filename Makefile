@@ -42,6 +42,10 @@ kernel: deps
 kernel-deb: deps
 	@$(SCRIPTS)/kernel-deb.sh all
 
+# Debian's QEMU with patches/qemu (the talk's VMM fixes, each behind a switch).
+qemu: deps
+	@$(SCRIPTS)/qemu.sh all
+
 # Only what the selftests need from the kernel: the tree and its headers.
 kernel-headers: deps
 	@$(SCRIPTS)/kernel.sh prepare

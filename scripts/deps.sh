@@ -28,6 +28,8 @@ PKGS=(
 	busybox-static		# the initramfs of scripts/resume-test.sh (hibernation)
 	linux-config-6.12	# make kernel-deb: Debian's own 6.12 config to start from
 	debhelper openssl	# make kernel-deb: bindeb-pkg's debian/rules (dh_*), module signing key
+	dpkg-dev meson ninja-build # make qemu: dpkg-source, QEMU's build system
+	libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev # make qemu: what x86_64-softmmu links
 )
 
 case "${1:-}" in

@@ -37,9 +37,7 @@ OBJ=$(kobj_dir "$KVARIANT")
 REPO=$BUILD/linux
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 
-git_b() { git -C "$REPO" -c user.name="$GIT_NAME" -c user.email="$GIT_EMAIL" "$@"; }
-GIT_NAME=$(git config user.name || echo "vm-create-speedup build")
-GIT_EMAIL=$(git config user.email || echo "build@localhost")
+git_b() { git_scratch "$REPO" "$@"; }
 
 deb_version() { dpkg-query -W -f='${Version}' linux-source-6.12; }
 # git refuses '~' and ':' in ref names.

@@ -6,6 +6,7 @@
 #   TOP       the repository root
 #   BUILD     the git-ignored build directory (kernel trees, objects, ccache)
 #   log/warn/die            messages on stderr, prefixed with the script name
+#   git_scratch DIR ARGS    git in a scratch tree of build/, with an identity
 #   stage_begin/stage_end   "== stage: NAME" ... "== stage: NAME took Ns"
 
 shopt -s inherit_errexit
@@ -13,6 +14,15 @@ shopt -s inherit_errexit
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 PROG=$(basename "$0")
+
+# Commits made in build/'s scratch trees (git am) need an identity; a fresh
+# machine has none configured.
+git_scratch() {
+	local dir=$1
+	shift
+	git -C "$dir" -c user.name="$(git config user.name || echo "vm-create-speedup build")" \
+		-c user.email="$(git config user.email || echo "build@localhost")" "$@"
+}
 
 log()  { printf '%s: %s\n' "$PROG" "$*" >&2; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
