@@ -21,6 +21,7 @@ help:
 	@echo "  make kernel         build Debian linux-source-6.12 + patches/series (KVARIANT=patched|base|debug)"
 	@echo "  make kernel-deb     the patched kernel as .debs for a real host, from a distro config, in build/"
 	@echo "                      (scripts/kernel-deb.sh --help; KDEB_LOCALMODCONFIG=1 trims it to lsmod)"
+	@echo "  make qemu           Debian's QEMU source + patches/qemu (switches default off) in build/qemu"
 	@echo "  make selftests      build the suite and install it in build/kselftest_install"
 	@echo "  make vmtest         boot the kernel under QEMU TCG and run VMTEST_CMD (default: the suite)"
 	@echo "  make check-fresh    make check in a fresh minimal Debian 12 root (cold: no ccache, no tree)"
@@ -84,5 +85,5 @@ clean:
 distclean:
 	rm -rf build
 
-.PHONY: help deps kernel kernel-deb kernel-headers selftests vmtest check check-fresh check-patches bench report \
+.PHONY: help deps kernel kernel-deb qemu kernel-headers selftests vmtest check check-fresh check-patches bench report \
 	clean distclean

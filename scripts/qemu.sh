@@ -109,6 +109,16 @@ build() {
 	fi
 	ninja -C "$OBJ" -j "$JOBS" qemu-system-x86_64 >"$OBJ/ninja.log" 2>&1 ||
 		{ tail -30 "$OBJ/ninja.log" >&2; die "build failed (log: $OBJ/ninja.log)"; }
+	# Run from the build tree, QEMU looks for firmware under qemu-bundle/ at
+	# the configured paths: point those at Debian's packages (SeaBIOS; the
+	# option ROMs -kernel boots with).
+	for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
+		mkdir -p "$OBJ/qemu-bundle$(dirname "$d")"
+		ln -sfn "$d" "$OBJ/qemu-bundle$d"
+	done
+	for f in seabios/bios-256k.bin qemu/linuxboot_dma.bin; do
+		[ -f "$OBJ/qemu-bundle/usr/share/$f" ] || die "no /usr/share/$f (the seabios and qemu-system-data packages)"
+	done
 	have=$({ "$OBJ/qemu-system-x86_64" -device vfio-pci,help
 		 "$OBJ/qemu-system-x86_64" -machine q35,help; } 2>/dev/null)
 	for s in "${SWITCHES[@]}"; do

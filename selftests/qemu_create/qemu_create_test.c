@@ -62,6 +62,7 @@
 #define LOW_END		(1ULL << 20)		/* the legacy area ends here */
 #define MAX_DEVS	8
 #define MAX_RANGES	256
+#define MAX_EXTRA	16			/* -a arguments */
 #define PAM_FIRST	0x90			/* q35 host bridge: PAM0..PAM6 */
 #define PAM_LAST	0x96
 #define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
@@ -82,6 +83,9 @@ static struct {
 	int stall_s;
 	char **bdfs;
 	int nr_devs;
+	bool fixes;				/* -X: patches/qemu's switches on */
+	const char *extra[MAX_EXTRA];		/* -a: more QEMU arguments */
+	int nr_extra;
 } opt = {
 	.mem = 512ULL << 20,
 	.backing = "thp",
@@ -394,7 +398,7 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 			const char *errlog)
 {
 	char mem[32], be[256], append[256], dev[MAX_DEVS][64];
-	const char *argv[64];
+	const char *argv[96];
 	int p[2], n = 0;
 	pid_t pid;
 
@@ -404,7 +408,9 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 		 nonce);
 	const char * const head[] = {
 		opt.qemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-		"-machine", "q35,accel=kvm,memory-backend=ram0", "-cpu", "host",
+		"-machine", opt.fixes ? "q35,accel=kvm,memory-backend=ram0,x-ram-apart-1m=on" :
+					"q35,accel=kvm,memory-backend=ram0",
+		"-cpu", "host",
 		"-m", mem, "-object", backend(be, sizeof(be)),
 	};
 	const char * const tail[] = {
@@ -425,6 +431,12 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
 		argv[n++] = tail[i];
+	if (opt.fixes) {
+		argv[n++] = "-global";
+		argv[n++] = "vfio-pci.x-skip-open-reset=on";
+	}
+	for (int i = 0; i < opt.nr_extra; i++)
+		argv[n++] = opt.extra[i];
 	argv[n] = NULL;
 
 	if (pipe2(p, O_CLOEXEC))
@@ -626,6 +638,7 @@ static const char * const csv_cols[] = {
 	"first_reset_s", "last_reset_s", "maps", "map_mib", "unmaps", "unmap_mib",
 	"high_unmaps", "pam_writes", "qemu_resets", "kernel_resets", "prezero_skipped",
 	"prezero_cleared", "ram_uncovered_kib", "userspace_reached", "qemu_status",
+	"qemu_fixes",
 };
 
 static void csv_header(FILE *f)
@@ -664,9 +677,10 @@ static void csv_row(FILE *f, const struct result *r)
 	for (size_t i = 0; i < ARRAY_SIZE(counts); i++)
 		fprintf(f, ",%" PRIu64, counts[i]);
 	/* ram_uncovered_kib: -1 when the guest never got there to measure it. */
-	fprintf(f, ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%d,%d\n", r->kernel_resets,
+	fprintf(f, ",%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%d,%d,%d\n", r->kernel_resets,
 		r->prezero_skipped, r->prezero_cleared,
-		r->got_marker ? (int64_t)(r->uncovered >> 10) : -1, r->got_marker, r->status);
+		r->got_marker ? (int64_t)(r->uncovered >> 10) : -1, r->got_marker, r->status,
+		opt.fixes);
 }
 
 static void print_run(const char *what, const struct result *r)
@@ -881,13 +895,17 @@ static void usage(const char *name)
 	       "              off >= 10 x on; then 4 devices <= 1.1 x 1 at 48 GiB, on\n"
 	       "  -k BZIMAGE  guest kernel [$VMTEST_TOP/build/obj-patched/arch/x86/boot/bzImage]\n"
 	       "  -q QEMU     [qemu-system-x86_64]\n"
+	       "  -X          the switches of patches/qemu on (make qemu; -q build/qemu/...):\n"
+	       "              x-ram-apart-1m=on, vfio-pci.x-skip-open-reset=on; asserts that\n"
+	       "              no RAM above 1 MiB was unmapped (qemu_create.ram_mapped_once)\n"
+	       "  -a ARG      one more QEMU argument (repeat for more)\n"
 	       "  -c FILE     append a CSV row per run (header if the file is new)\n"
 	       "  -l LABEL    the CSV's label column [run]\n"
 	       "  -o FILE     the guest's serial output, each line stamped; QEMU's trace and\n"
 	       "              messages of run N in FILE.N.trace and FILE.N.stderr\n"
 	       "              [$VMTEST_RESULTS/qemu_create.log, else /tmp/qemu_create.log]\n"
 	       "  -S SECONDS  kill QEMU after this long without serial output or trace [600]\n"
-	       "  -h          this help\n", name);
+	       "  -h, --help  this help\n", name);
 }
 
 static bool in_path(const char *prog)
@@ -908,6 +926,46 @@ static bool in_path(const char *prog)
 	return false;
 }
 
+/* Does "QEMU -OPTION VALUE,help" (a device's or machine's properties) list PROP? */
+static bool qemu_has_prop(const char *option, const char *value, const char *prop)
+{
+	char line[512];
+	bool found = false;
+	int p[2], status;
+	pid_t pid;
+	FILE *f;
+
+	if (pipe2(p, O_CLOEXEC))
+		return false;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return false;
+	}
+	if (!pid) {
+		char arg[128];
+		int null = open("/dev/null", O_RDWR);
+
+		snprintf(arg, sizeof(arg), "%s,help", value);
+		dup2(null, STDIN_FILENO);
+		dup2(p[1], STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execlp(opt.qemu, opt.qemu, option, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	while (f && fgets(line, sizeof(line), f))
+		found |= !!strstr(line, prop);
+	if (f)
+		fclose(f);
+	else
+		close(p[0]);
+	waitpid(pid, &status, 0);
+	return found;
+}
+
 static void bad_arg(const char *name, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "%s: ", name);
@@ -916,6 +974,11 @@ static void bad_arg(const char *name, const char *fmt, const char *arg)
 	exit(KSFT_FAIL);
 }
 
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ }
+};
+
 int main(int argc, char *argv[])
 {
 	static char kernel[4096];
@@ -923,7 +986,7 @@ int main(int argc, char *argv[])
 	static char log_default[4096], trace_base[4096 + 16];
 	struct result res[2];
 	size_t hpage = 0;
-	bool ok_user = true, ok_map = true, ok_exit = true, no_dev = false;
+	bool ok_user = true, ok_map = true, ok_exit = true, ok_once = true, no_dev = false;
 	bool reference_mode = false;
 	uint64_t avail_kb = 0;
 	int c, r, nr_runs;
@@ -934,7 +997,7 @@ int main(int argc, char *argv[])
 		return guest_init();
 
 	opt.nr_devs = vfio_selftests_get_bdfs(&argc, argv, &opt.bdfs);
-	while ((c = getopt(argc, argv, "m:b:pP:NRk:q:c:l:o:S:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "m:b:pP:NRk:q:Xa:c:l:o:S:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			opt.mem = size_arg(optarg);
@@ -964,6 +1027,14 @@ int main(int argc, char *argv[])
 			break;
 		case 'q':
 			opt.qemu = optarg;
+			break;
+		case 'X':
+			opt.fixes = true;
+			break;
+		case 'a':
+			if (opt.nr_extra == MAX_EXTRA)
+				bad_arg(argv[0], "-a %s: at most 16 more QEMU arguments", optarg);
+			opt.extra[opt.nr_extra++] = optarg;
 			break;
 		case 'c':
 			opt.csv = optarg;
@@ -1035,6 +1106,10 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("no /dev/kvm: QEMU needs KVM here\n");
 	if (!in_path(opt.qemu))
 		ksft_exit_skip("%s not found (apt install qemu-system-x86, or -q)\n", opt.qemu);
+	if (opt.fixes && (!qemu_has_prop("-device", "vfio-pci", "x-skip-open-reset") ||
+			  !qemu_has_prop("-machine", "q35", "x-ram-apart-1m")))
+		ksft_exit_skip("-X: %s lacks the switches of patches/qemu (make qemu, then -q build/qemu/qemu-system-x86_64)\n",
+			       opt.qemu);
 	if (!opt.kernel || access(opt.kernel, R_OK))
 		ksft_exit_skip("no guest kernel %s (make kernel, or -k)\n",
 			       opt.kernel ?: "($VMTEST_TOP unset)");
@@ -1076,7 +1151,7 @@ int main(int argc, char *argv[])
 		ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
 	setvbuf(log, NULL, _IOLBF, 0);
 
-	ksft_set_plan(3);
+	ksft_set_plan(3 + (opt.fixes && opt.nr_devs));
 	ksft_print_msg("QEMU: %s; guest: %" PRIu64 " MiB %s%s, %d device(s) %s%s, kernel %s\n",
 		       opt.qemu, opt.mem >> 20, opt.backing, opt.prealloc ? " prealloc" : "",
 		       opt.nr_devs, opt.nr_devs ? opt.bdfs[0] : "", opt.nr_devs > 1 ? " ..." : "",
@@ -1112,6 +1187,7 @@ int main(int argc, char *argv[])
 			ksft_print_msg("run %d: %s\n", i + 1, res[i].why);
 		print_run(what, &res[i]);
 		ok_user &= res[i].got_marker;
+		ok_once &= res[i].got_marker && !res[i].high_unmaps;
 		ok_map &= res[i].got_marker && res[i].maps && !res[i].uncovered;
 		/* QEMU exits 0 on a guest panic too (-no-reboot): power-off it must be. */
 		ok_exit &= WIFEXITED(res[i].status) && !WEXITSTATUS(res[i].status) &&
@@ -1159,5 +1235,7 @@ int main(int argc, char *argv[])
 		ksft_test_result_skip_named("qemu_create.ram_mapped",
 					    "no device: nothing is DMA-mapped\n");
 	ksft_test_result(ok_exit, "qemu_create.qemu_exit\n");
+	if (opt.fixes && opt.nr_devs)
+		ksft_test_result(ok_once, "qemu_create.ram_mapped_once\n");
 	ksft_finished();
 }
