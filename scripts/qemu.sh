@@ -38,21 +38,31 @@ deb_version() {
 		die "qemu-system-x86 is not installed (make deps)"
 }
 
-# apt-get source needs deb-src lines; derive them from the deb ones.
+# The deb-src twins of the deb entries under ROOT (/etc/apt): deb822 files
+# (sources.list.d/*.sources) and one-line ones (sources.list).
+deb_src_822() {
+	local f
+	for f in "$1"/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		sed 's/^Types:.*/Types: deb-src/' "$f"
+		echo
+	done
+}
+deb_src_list() {
+	[ ! -f "$1/sources.list" ] || sed -n 's/^deb /deb-src /p' "$1/sources.list"
+}
+
+# apt-get source needs deb-src entries; derive them from the deb ones.
 ensure_deb_src() {
-	local f out=/etc/apt/sources.list.d/vm-create-speedup-src
+	local out=/etc/apt/sources.list.d/vm-create-speedup-src
 	grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
 	[ "$(id -u)" = 0 ] || die "no deb-src entry in the apt sources; add one (as root) and retry"
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		sed -n -e 's/^Types:.*/Types: deb-src/' -e 'p' "$f"
-		echo
-	done >"$out.sources"
+	deb_src_822 /etc/apt >"$out.sources.new"
+	deb_src_list /etc/apt >"$out.list.new"
+	mv "$out.sources.new" "$out.sources"
+	mv "$out.list.new" "$out.list"
 	[ -s "$out.sources" ] || rm -f "$out.sources"
-	if [ -f /etc/apt/sources.list ]; then
-		sed -n 's/^deb /deb-src /p' /etc/apt/sources.list >"$out.list"
-		[ -s "$out.list" ] || rm -f "$out.list"
-	fi
+	[ -s "$out.list" ] || rm -f "$out.list"
 	log "added deb-src entries ($out.*); apt-get update"
 	apt-get update -qq >"$BUILD/.apt-src.log" 2>&1 ||
 		{ tail -5 "$BUILD/.apt-src.log" >&2; die "apt-get update failed"; }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Unit tests of scripts/: the KTAP counter, the kernel-log scanner, the
-# argument checks of vmtest.sh, deps.sh and kernel.sh, kernel-deb.sh's
+# argument checks of vmtest.sh, deps.sh, kernel.sh and qemu.sh (and its
+# deb-src entries), kernel-deb.sh's
 # config step (no build), bench.sh's refusals with BENCH_HOST=1, and the one
 # checkpatch exception of check-patches.sh.
 # Prints KTAP.
@@ -11,7 +12,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 68
+plan 73
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -167,6 +168,17 @@ else
 fi
 BENCH_HOST=yes "$B/bench.sh" >/dev/null 2>&1; is $? 1 "bench.sh rejects a bad BENCH_HOST"
 
+
+# ---- qemu.sh: arguments, and the deb-src entries it derives for apt-get source
+"$S/qemu.sh" frobnicate >/dev/null 2>&1; is $? 1 "qemu.sh rejects an unknown step"
+"$S/qemu.sh" --help | grep -q "patches/qemu/series"; is $? 0 "qemu.sh --help"
+eval "$(sed -n '/^deb_src_822()/,/^}/p; /^deb_src_list()/,/^}/p' "$S/qemu.sh")"
+out=$(deb_src_822 "$T/fixtures/apt")
+is "$(grep -c '^Types: deb-src$' <<<"$out")/$(grep -c '^Types: deb$' <<<"$out")" "1/0" \
+	"qemu.sh: a deb822 file's Types becomes deb-src, other files ignored"
+is "$(grep -c '^URIs: http://deb.debian.org/debian$' <<<"$out")" 1 "qemu.sh: the rest of the deb822 entry is kept"
+is "$(deb_src_list "$T/fixtures/apt")" "deb-src http://deb.debian.org/debian-security bookworm-security main" \
+	"qemu.sh: one-line deb entries get a deb-src twin, comments and deb-src lines do not"
 
 # ---- check-patches.sh: the PAGEFLAG CamelCase exception, and nothing else
 eval "$(sed -n '/^pageflag_camelcase()/,/^}/p' "$S/check-patches.sh")"
