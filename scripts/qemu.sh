@@ -69,7 +69,7 @@ ensure_deb_src() {
 }
 
 prepare() {
-	local ver dsc tag n=0 p
+	local ver dsc tag n=0 p hash
 	ver=$(deb_version)
 	dsc=$SRCDIR/qemu_${ver#*:}.dsc
 	tag=debian/${ver#*:}
@@ -94,6 +94,14 @@ prepare() {
 		git_q commit -q -m "Debian qemu $ver (Debian's patches applied)"
 		git_q tag "$tag"
 	fi
+	# As in kernel.sh: a blank context line as an empty line, which
+	# checkpatch outside a source tree does not call trailing whitespace.
+	git_q config diff.suppressBlankEmpty true
+	hash=$( (cat "$SERIES"; sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SERIES" |
+		 while read -r p; do cat "$TOP/patches/qemu/$p"; done) | sha256sum)
+	if [ "$(cat "$REPO/.git/series.sha256" 2>/dev/null)" = "$hash:$(git_q rev-parse HEAD)" ]; then
+		return 0	# applied already: leave the files (and the build) alone
+	fi
 	git_q checkout -q -f "$tag"
 	git_q clean -q -fdx
 	while read -r p; do
@@ -101,6 +109,7 @@ prepare() {
 		git_q am -q --whitespace=nowarn "$TOP/patches/qemu/$p" ||
 			{ git_q am --abort || true; die "patches/qemu/$p does not apply on $tag"; }
 	done < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SERIES")
+	echo "$hash:$(git_q rev-parse HEAD)" >"$REPO/.git/series.sha256"
 	log "applied $n patch(es) from patches/qemu/series on $tag"
 }
 
