@@ -319,6 +319,12 @@ rc=0
 summary="0 passed, 0 failed, 0 skipped"
 if [ ${#ktaps[@]} -gt 0 ]; then
 	summary=$("$TOP/scripts/ktap-summary.sh" "${ktaps[@]}") || rc=1
+	# Each failure with what its log printed just before it, here at the
+	# end where a CI log that keeps only its tail still shows it.
+	if [ $rc != 0 ]; then
+		echo "== failures, each with the lines before it in its log:"
+		"$TOP/scripts/ktap-summary.sh" -f "${ktaps[@]}" | sed "s|$TOP/||"
+	fi
 else
 	rc=1
 fi

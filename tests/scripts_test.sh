@@ -12,7 +12,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 73
+plan 77
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -33,6 +33,13 @@ is "$(grep -c 'one_case_fails\|all_pass\|kunit_style' "$tmp/l")" 0 "a program wi
 is "$(grep -c 'no_subtests' "$tmp/l")" 1 "a program with no subtests counts once"
 is "$(awk -F'\t' '$1 == "fail" && $3 == "inner.two"' "$tmp/l" | wc -l)" 1 "a failure two levels down counts under a passing parent"
 is "$(grep -c '[0-9]s)\|#' "$tmp/l")" 0 "listed names carry no directive"
+"$S/ktap-summary.sh" -f "$T/fixtures/failure-context.ktap" >"$tmp/f"; rc=$?
+is "$rc/$(grep -c '^not ok: ' "$tmp/f")" "1/1" "ktap-summary -f lists the one counted failure and exits 1"
+is "$(grep -c 'churner 1: bad byte' "$tmp/f")" 1 "ktap-summary -f shows the diagnostics printed before a failure"
+is "$(grep -c 'ok 1 x\|TAP version\|1\.\.2' "$tmp/f")" 0 "ktap-summary -f leaves out results, versions and plans before it"
+for i in $(seq 20); do echo "# line $i"; done >"$tmp/long.ktap"; echo "not ok 1 long" >>"$tmp/long.ktap"
+"$S/ktap-summary.sh" -f "$tmp/long.ktap" >"$tmp/f"
+is "$(sed -n '2p;$p' "$tmp/f" | tr -d ' ' | tr '\n' ,)" "#line6,#line20," "ktap-summary -f keeps the last 15 lines before a failure"
 
 # ---- kernel-health.sh
 "$S/kernel-health.sh" "$T/fixtures/dmesg-clean.txt" >"$tmp/h"; is $? 0 "kernel-health passes a clean boot log"
