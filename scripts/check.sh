@@ -36,6 +36,14 @@
 #              no ratio of times is asserted on a debug kernel), then with
 #              kvm.tdp_mmu=0 for the rmap exactness tests, then the
 #              hibernation and hot-remove tests
+#   qemu       build patches/qemu into build/qemu (scripts/qemu.sh all),
+#              started at nice 19 when vmtest-debug starts: that stage
+#              asserts no times and leaves about 40% of the host idle,
+#              which a cold QEMU build mostly fits in
+#   vmtest-qemu    boot the patched kernel and create a VM with the patched
+#              QEMU, its switches on (qemu_create_test -X): the guest reaches
+#              user space, RAM above 1 MiB is DMA-mapped once, the kernel
+#              resets each device only on open and close
 # Each stage prints its time and how busy the host's CPUs were.  The
 # closing lines:
 #   "stages: N ok, N failed, N skipped"
@@ -49,7 +57,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ALL=(tree unit selftests kernel vmtest vmtest-shadow upstream debug-kernel vmtest-debug)
+ALL=(tree unit selftests kernel vmtest vmtest-shadow upstream debug-kernel vmtest-debug qemu vmtest-qemu)
 case "${1:-}" in -h|--help) sed -n '3,/^# anything failed/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
@@ -66,6 +74,7 @@ declare -A failed
 n=0 nfailed=0 nskipped=0 t_all=$SECONDS
 times=()
 bg_pid="" bg_t0=0
+qemu_pid="" qemu_t0=0
 
 # Host CPU time in use, from /proc/stat: "busy total" in jiffies.
 cpu_sample() {
@@ -88,6 +97,7 @@ declare -A KTAPS=(
 	[vmtest]="vmtest/ktap.log vmtest/health.ktap vmtest-resume/ktap.log vmtest-resume/health.ktap vmtest-hotremove/ktap.log vmtest-hotremove/health.ktap"
 	[vmtest-shadow]="vmtest-shadow/ktap.log vmtest-shadow/health.ktap"
 	[upstream]="upstream/ktap.log upstream/health.ktap"
+	[vmtest-qemu]="vmtest-qemu/ktap.log vmtest-qemu/health.ktap"
 	[vmtest-debug]="vmtest-debug/ktap.log vmtest-debug/health.ktap vmtest-debug-shadow/ktap.log vmtest-debug-shadow/health.ktap vmtest-debug-resume/ktap.log vmtest-debug-resume/health.ktap vmtest-debug-hotremove/ktap.log vmtest-debug-hotremove/health.ktap"
 )
 stage_ktaps() {	# stage -> its existing KTAP files, absolute
@@ -290,6 +300,36 @@ st_vmtest_debug() {
 	return $rc
 }
 
+# The patched QEMU: in the background from the start of vmtest-debug (see
+# the stage list above), else here.
+maybe_start_qemu_build() {
+	[[ " ${stages[*]} " == *" qemu "* ]] || return 0
+	qemu_t0=$SECONDS
+	( nice -n 19 "$TOP/scripts/qemu.sh" all >"$OUT/qemu.log" 2>&1 ) &
+	qemu_pid=$!
+	echo "== QEMU build started in the background (nice 19, pid $qemu_pid)"
+}
+st_qemu() {
+	local rc=0
+	if [ -n "$qemu_pid" ]; then
+		echo "qemu: building since $(( SECONDS - qemu_t0 ))s beside vmtest-debug, waiting"
+		wait "$qemu_pid" || rc=$?
+		qemu_pid=""
+		cat "$OUT/qemu.log"
+		echo "qemu: build took $(( SECONDS - qemu_t0 ))s in all"
+		return $rc
+	fi
+	"$TOP/scripts/qemu.sh" all 2>&1 | tee "$OUT/qemu.log"
+}
+
+# One VM creation with the patched QEMU, its switches on, asserting the
+# counts of patches/qemu (qemu_create_test --help).  4 GiB: a 512 MiB L2
+# guest, and kprezerod is off (-P keep) so nothing else runs beside it.
+st_vmtest_qemu() {
+	boot vmtest-qemu VMTEST_MEM=4G -- \
+		"$BUILD/kselftest_install/qemu_create/qemu_create_test" -X -q "$BUILD/qemu/qemu-system-x86_64"
+}
+
 for s in "${stages[@]}"; do
 	case $s in
 	tree) run_stage tree -- st_tree ;;
@@ -300,7 +340,9 @@ for s in "${stages[@]}"; do
 	vmtest-shadow) run_stage vmtest-shadow kernel selftests -- st_vmtest_shadow ;;
 	upstream) maybe_start_debug_build; run_stage upstream kernel selftests -- st_upstream ;;
 	debug-kernel) run_stage debug-kernel tree -- st_debug_kernel ;;
-	vmtest-debug) run_stage vmtest-debug debug-kernel selftests -- st_vmtest_debug ;;
+	vmtest-debug) maybe_start_qemu_build; run_stage vmtest-debug debug-kernel selftests -- st_vmtest_debug ;;
+	qemu) run_stage qemu -- st_qemu ;;
+	vmtest-qemu) run_stage vmtest-qemu kernel selftests qemu -- st_vmtest_qemu ;;
 	esac
 done
 

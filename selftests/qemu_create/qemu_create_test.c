@@ -25,6 +25,12 @@
  *   qemu_create.ram_mapped  at that moment the trace's MAPs, less its UNMAPs,
  *                           cover every byte of guest RAM above 1 MiB
  *   qemu_create.qemu_exit   QEMU exited 0 after the guest powered off
+ * and with -X (patches/qemu's switches on), counted as vm_create_test counts:
+ *   qemu_create.ram_mapped_once  no DMA UNMAP of guest RAM above 1 MiB
+ *   qemu_create.resets_once      the kernel reset the devices exactly as often
+ *                           as when this program opens and closes them itself
+ *                           (a reset on open, and on close): QEMU asked for
+ *                           no reset of its own at machine start
  * One CSV row per run with -c (columns: see csv_header()).  Skips (exit 4)
  * with the reason when there is no /dev/kvm, no QEMU, no guest kernel, no
  * device or not enough memory; bad arguments: one line, exit 1.  QEMU is
@@ -503,6 +509,43 @@ static int64_t kernel_resets(struct kprobe_count *flr, struct kprobe_count *bus)
 }
 
 /*
+ * The resets the kernel does for the devices without QEMU: open them all
+ * through one type1v2 container, as QEMU does, and close them again,
+ * counting.  -1 if they could not be counted or opened.
+ */
+static int64_t open_close_resets(void)
+{
+	struct vfio_pci_dev *dev[MAX_DEVS] = {};
+	struct kprobe_count flr = {}, bus = {};
+	struct vfio_iommu *iommu = NULL;
+	int64_t n = -1;
+	int i;
+
+	if (kprobe_count_start(&flr, "pcie_flr") ||
+	    kprobe_count_start(&bus, "pci_bridge_secondary_bus_reset"))
+		goto out;
+	iommu = __vfio_iommu_init(VFIO_MODE_TYPE1V2);
+	if (!iommu)
+		goto out;
+	for (i = 0; i < opt.nr_devs; i++) {
+		dev[i] = __vfio_pci_open(iommu, opt.bdfs[i]);
+		if (!dev[i]) {
+			ksft_print_msg("opening %s: %s\n", opt.bdfs[i], strerror(errno));
+			break;
+		}
+	}
+	for (int j = i - 1; j >= 0; j--)
+		vfio_pci_close(dev[j]);
+	vfio_iommu_cleanup(iommu);
+	if (i == opt.nr_devs)
+		n = kernel_resets(&flr, &bus);
+out:
+	kprobe_count_stop(&flr);
+	kprobe_count_stop(&bus);
+	return n;
+}
+
+/*
  * Create the VM and wait for it to power off.  The serial output goes to
  * @log, each line stamped with its time from QEMU's start; QEMU's trace to
  * @trace_base.trace and its messages to @trace_base.stderr, both kept.
@@ -897,7 +940,9 @@ static void usage(const char *name)
 	       "  -q QEMU     [qemu-system-x86_64]\n"
 	       "  -X          the switches of patches/qemu on (make qemu; -q build/qemu/...):\n"
 	       "              x-ram-apart-1m=on, vfio-pci.x-skip-open-reset=on; asserts that\n"
-	       "              no RAM above 1 MiB was unmapped (qemu_create.ram_mapped_once)\n"
+	       "              no RAM above 1 MiB was unmapped (qemu_create.ram_mapped_once),\n"
+	       "              and that the kernel reset the devices as often as when\n"
+	       "              this program opens and closes them (qemu_create.resets_once)\n"
 	       "  -a ARG      one more QEMU argument (repeat for more)\n"
 	       "  -c FILE     append a CSV row per run (header if the file is new)\n"
 	       "  -l LABEL    the CSV's label column [run]\n"
@@ -987,6 +1032,8 @@ int main(int argc, char *argv[])
 	struct result res[2];
 	size_t hpage = 0;
 	bool ok_user = true, ok_map = true, ok_exit = true, ok_once = true, no_dev = false;
+	bool ok_resets = true;
+	int64_t own_resets = -1;
 	bool reference_mode = false;
 	uint64_t avail_kb = 0;
 	int c, r, nr_runs;
@@ -1151,7 +1198,12 @@ int main(int argc, char *argv[])
 		ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
 	setvbuf(log, NULL, _IOLBF, 0);
 
-	ksft_set_plan(3 + (opt.fixes && opt.nr_devs));
+	ksft_set_plan(3 + 2 * (opt.fixes && opt.nr_devs));
+	if (opt.fixes && opt.nr_devs) {
+		own_resets = open_close_resets();
+		ksft_print_msg("the kernel's own resets of the %d device(s), opened and closed without QEMU: %" PRId64 "\n",
+			       opt.nr_devs, own_resets);
+	}
 	ksft_print_msg("QEMU: %s; guest: %" PRIu64 " MiB %s%s, %d device(s) %s%s, kernel %s\n",
 		       opt.qemu, opt.mem >> 20, opt.backing, opt.prealloc ? " prealloc" : "",
 		       opt.nr_devs, opt.nr_devs ? opt.bdfs[0] : "", opt.nr_devs > 1 ? " ..." : "",
@@ -1188,6 +1240,11 @@ int main(int argc, char *argv[])
 		print_run(what, &res[i]);
 		ok_user &= res[i].got_marker;
 		ok_once &= res[i].got_marker && !res[i].high_unmaps;
+		ok_resets &= res[i].got_marker && own_resets >= 0 &&
+			     res[i].kernel_resets == own_resets;
+		if (opt.fixes && opt.nr_devs && res[i].kernel_resets != own_resets)
+			ksft_print_msg("run %d: the kernel counted %" PRId64 " resets, %" PRId64 " without QEMU\n",
+				       i + 1, res[i].kernel_resets, own_resets);
 		ok_map &= res[i].got_marker && res[i].maps && !res[i].uncovered;
 		/* QEMU exits 0 on a guest panic too (-no-reboot): power-off it must be. */
 		ok_exit &= WIFEXITED(res[i].status) && !WEXITSTATUS(res[i].status) &&
@@ -1235,7 +1292,9 @@ int main(int argc, char *argv[])
 		ksft_test_result_skip_named("qemu_create.ram_mapped",
 					    "no device: nothing is DMA-mapped\n");
 	ksft_test_result(ok_exit, "qemu_create.qemu_exit\n");
-	if (opt.fixes && opt.nr_devs)
+	if (opt.fixes && opt.nr_devs) {
 		ksft_test_result(ok_once, "qemu_create.ram_mapped_once\n");
+		ksft_test_result(ok_resets, "qemu_create.resets_once\n");
+	}
 	ksft_finished();
 }
