@@ -42,6 +42,16 @@ void prezero_counters(struct prezero_counters *c)
 		    "/proc/vmstat has no prezero_* counters");
 	if (vmstat_read("thp_fault_alloc", &c->thp_faults))
 		c->thp_faults = 0;
+	c->allocated = 0;
+	for (int i = 0; i < 4; i++) {
+		static const char * const zones[] = { "dma", "dma32", "normal", "movable" };
+		char name[32];
+		uint64_t v;
+
+		snprintf(name, sizeof(name), "pgalloc_%s", zones[i]);
+		if (!vmstat_read(name, &v))
+			c->allocated += v;
+	}
 }
 
 double prezero_wait_caught_up(int stall_s)

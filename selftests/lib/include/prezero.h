@@ -17,6 +17,7 @@ struct prezero_counters {
 	uint64_t skipped;	/* prezero_alloc_skipped */
 	uint64_t cleared;	/* prezero_alloc_cleared */
 	uint64_t thp_faults;	/* thp_fault_alloc */
+	uint64_t allocated;	/* pgalloc_*: pages the page allocator handed out */
 };
 
 /* NULL if this kernel has the controls, else why not. */
