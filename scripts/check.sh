@@ -197,7 +197,7 @@ boot() {
 }
 no_verdict() {	# DIR: a failing kernel_health result if the guest gave none
 	[ -f "$OUT/$1/health.ktap" ] ||
-		echo "not ok 1 kernel_health # no verdict: the guest did not finish" >"$OUT/$1/health.ktap"
+		"$TOP/scripts/kernel-health.sh" --no-verdict "$OUT/$1" >"$OUT/$1/health.ktap"
 }
 
 # resume_boot DIR [VAR=VALUE...]: hibernate and restore a guest booted from

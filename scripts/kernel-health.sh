@@ -7,9 +7,29 @@
 # Usage: scripts/kernel-health.sh RESULTS_DIR|LOGFILE
 #   Reads RESULTS_DIR/dmesg.txt (or console.log when the guest died before
 #   saving dmesg).  Prints one KTAP result; exit 0 clean, 1 dirty, 2 no log.
+# Usage: scripts/kernel-health.sh --no-verdict RESULTS_DIR
+#   For a guest that never finished: a failing result whose diagnostics are
+#   how the run ended (meta.txt), the last console lines before the stall
+#   guard's SysRq dump and the blocked tasks of that dump.  Exit 1.
 set -u
 case "${1:-}" in
--h|--help|"") sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help|"") sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+--no-verdict)
+	dir=${2:?--no-verdict needs a results directory}
+	con=$dir/console.log
+	echo "TAP version 13"
+	echo "1..1"
+	[ -f "$dir/meta.txt" ] && grep -E '^(finished|boot retried):' "$dir/meta.txt" | sed 's/^/# /'
+	if [ -s "$con" ]; then
+		echo "# last console lines:"
+		tr -d '\r' <"$con" | sed '/sysrq: Changing Loglevel/,$d' | tail -n 10 | sed "s/^/# console: /"
+		# The dump's blocked tasks (SysRq w): each task line and its
+		# first frames, up to "Show State" (SysRq t).
+		tr -d '\r' <"$con" | sed -n '/sysrq: Show Blocked State/,/sysrq: Show State/p' |
+			grep -E 'task:|^\[ *[0-9.]+\]  [a-z_0-9.]+\+0x' | head -n 30 | sed "s/^/# blocked: /"
+	fi
+	echo "not ok 1 kernel_health # no verdict: the guest did not finish"
+	exit 1 ;;
 esac
 if [ -d "$1" ]; then
 	log=$1/dmesg.txt

@@ -16,7 +16,7 @@
 #   -l lists every counted result instead, one per line:
 #      "pass|fail|skip<TAB>FILE<TAB>NAME" (NAME: the text after the number,
 #      up to the " # " directive), e.g. to track results by name.
-#   -f prints every counted failure instead, as "not ok: FILE: NAME"
+#   -f prints every counted failure instead, as "not ok: FILE: NAME # WHY"
 #      followed by the lines the log printed since the result before it
 #      (its RUN line, assertions, churner messages; the last 15), so that
 #      a CI log that keeps only its tail still says why.
@@ -38,7 +38,7 @@ function count(kind, name,  i) {
 	if (kind == "pass") pass++; else if (kind == "fail") fail++; else skip++
 	if (list) printf "%s\t%s\t%s\n", kind, FILENAME, name
 	if (fails && kind == "fail") {
-		printf "not ok: %s: %s\n", FILENAME, name
+		printf "not ok: %s: %s%s\n", FILENAME, name, directive
 		for (i = (nctx > 15 ? nctx - 15 : 0); i < nctx; i++) printf "    %s\n", ctx[i % 15]
 	}
 }

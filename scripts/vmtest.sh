@@ -28,7 +28,11 @@
 #   VMTEST_CMD      command to run (same as COMMAND)
 #   VMTEST_STALL    seconds the guest may stay silent (no console output)
 #                   before it is killed as hung: the guard waits on
-#                   progress, not on the clock                       [900]
+#                   progress, not on the clock.  Before the kill, the
+#                   guest is asked over QEMU's monitor for its blocked
+#                   tasks, every task and every CPU's backtrace (SysRq
+#                   w, t and l on the emulated keyboard); they land in
+#                   console.log                                      [900]
 #   VMTEST_TIMEOUT  also kill it after this many seconds in all (0: never) [0]
 #   VMTEST_TCG_THREAD  multi: one host thread per vCPU; single: every
 #                   vCPU on one host thread (no concurrency inside the
@@ -153,7 +157,6 @@ if [ -n "$SWAP" ]; then
 	swap_b=$(size_bytes "$SWAP") || die "VMTEST_SWAP: bad size '$SWAP'"
 	mkdir -p "$BUILD"
 	swapfile=$BUILD/vmtest-swap.$$.img
-	trap 'rm -f "$swapfile"' EXIT
 	truncate -s "$swap_b" "$swapfile"
 	qdev+=(-drive "file=$swapfile,if=none,id=swap,format=raw,cache=unsafe")
 	qdev+=(-device "virtio-blk-pci,drive=swap,serial=vmtest-swap")
@@ -224,6 +227,8 @@ append+=" console=ttyS0 loglevel=4 panic=-1"
 append+=" intel_iommu=on vfio_iommu_type1.allow_unsafe_interrupts=1"
 append+=" transparent_hugepage=always ${VMTEST_APPEND:-}"
 
+mondir=$(mktemp -d /tmp/vmtest-mon.XXXXXX)
+trap 'rm -rf "$mondir" ${swapfile:+"$swapfile"}' EXIT
 # shellcheck disable=SC2054 # commas inside QEMU option values
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	-accel "tcg,thread=$TCG_THREAD" -cpu max
@@ -234,6 +239,8 @@ qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
 	"${shares[@]}"
 	"${qdev[@]}"
 	-chardev "file,id=con,path=$RES/console.log" -serial chardev:con
+	# HMP, for the stall guard's SysRq (a short path: sun_path is 108 bytes)
+	-monitor "unix:$mondir/hmp,server=on,wait=off"
 	-kernel "$KERNEL" -append "$append")
 
 {
@@ -277,12 +284,43 @@ slow_cgroup() {
 	echo "$dir"
 }
 
+# hmp CMD...: send HMP commands to the running QEMU, 2 s apart.
+hmp() {
+	python3 - "$mondir/hmp" "$@" <<-'PY' >/dev/null 2>&1
+	import socket, sys, time
+	s = socket.socket(socket.AF_UNIX)
+	s.connect(sys.argv[1])
+	for cmd in sys.argv[2:]:
+	    s.sendall((cmd + "\n").encode())
+	    time.sleep(2)
+	s.close()
+	PY
+}
+
+# stall_dump: a silent guest is asked for what it is waiting on before it is
+# killed.  SysRq 9 (console loglevel 9), w (blocked tasks), t (every task),
+# l (every CPU's backtrace); read until the console is still for 10 s.
+stall_dump() {
+	local size last=-1 still=0
+	echo "vmtest.sh: the guest is silent: SysRq w, t and l (output in console.log)" >&2
+	hmp "sendkey alt-sysrq-9" "sendkey alt-sysrq-w" "sendkey alt-sysrq-t" "sendkey alt-sysrq-l" || return 0
+	while [ $still -lt 10 ] && kill -0 "$qpid" 2>/dev/null; do
+		size=$(stat -c %s "$RES/console.log" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then
+			still=$((still + 1))
+		else
+			still=0 last=$size
+		fi
+		sleep 1
+	done
+}
+
 # Run QEMU once.  It is killed when the console has been silent for
 # VMTEST_STALL seconds (a hung guest; every test prints progress) or, if
 # VMTEST_TIMEOUT is set, when that much time has passed.  Sets qrc: QEMU's
 # exit status, or 124 when the guard killed it (stall_why says why).
 run_guest() {
-	local qpid size last moved cg=""
+	local size last moved cg=""
 	if [ -n "$SLOWDOWN" ]; then
 		cg=$(slow_cgroup) || die "VMTEST_SLOWDOWN: cannot make a CPU cgroup (needs root and the cpu controller)"
 	fi
@@ -299,7 +337,10 @@ run_guest() {
 			stall_why="still running after ${TIMEOUT}s (VMTEST_TIMEOUT)"
 		fi
 		if [ -n "$stall_why" ]; then
-			kill "$qpid" 2>/dev/null; sleep 5; kill -9 "$qpid" 2>/dev/null
+			stall_dump
+			kill "$qpid" 2>/dev/null || true
+			sleep 5
+			kill -9 "$qpid" 2>/dev/null || true
 			break
 		fi
 		sleep 2
@@ -345,7 +386,8 @@ fi
 fail() {
 	warn "$1"
 	echo "---- last console lines ($RES/console.log) ----" >&2
-	tail -n 40 "$RES/console.log" >&2
+	# Those before the stall guard's SysRq dump, which follows them there.
+	sed '/sysrq: Changing Loglevel/,$d' "$RES/console.log" | tail -n 40 >&2
 	[ -s "$RES/qemu.log" ] && { echo "---- qemu ----" >&2; tail -n 20 "$RES/qemu.log" >&2; }
 	exit 1
 }

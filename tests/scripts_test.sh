@@ -12,7 +12,7 @@ S=$T/../scripts
 . "$T/ktap.sh"
 ktap_tmpdir
 
-plan 77
+plan 80
 
 # ---- ktap-summary.sh
 out=$("$S/ktap-summary.sh" "$T/fixtures/nested.ktap"); rc=$?
@@ -36,6 +36,7 @@ is "$(grep -c '[0-9]s)\|#' "$tmp/l")" 0 "listed names carry no directive"
 "$S/ktap-summary.sh" -f "$T/fixtures/failure-context.ktap" >"$tmp/f"; rc=$?
 is "$rc/$(grep -c '^not ok: ' "$tmp/f")" "1/1" "ktap-summary -f lists the one counted failure and exits 1"
 is "$(grep -c 'churner 1: bad byte' "$tmp/f")" 1 "ktap-summary -f shows the diagnostics printed before a failure"
+is "$(grep -c '^not ok: .*: y # bad pattern$' "$tmp/f")" 1 "ktap-summary -f keeps the reason after the name"
 is "$(grep -c 'ok 1 x\|TAP version\|1\.\.2' "$tmp/f")" 0 "ktap-summary -f leaves out results, versions and plans before it"
 for i in $(seq 20); do echo "# line $i"; done >"$tmp/long.ktap"; echo "not ok 1 long" >>"$tmp/long.ktap"
 "$S/ktap-summary.sh" -f "$tmp/long.ktap" >"$tmp/f"
@@ -51,6 +52,11 @@ done
 mkdir "$tmp/res"; cp "$T/fixtures/dmesg-bad-warning.txt" "$tmp/res/console.log"
 "$S/kernel-health.sh" "$tmp/res" >/dev/null; is $? 1 "kernel-health falls back to console.log without dmesg.txt"
 "$S/kernel-health.sh" "$tmp/nothing" >/dev/null 2>&1; is $? 2 "kernel-health exits 2 without a log"
+"$S/kernel-health.sh" --no-verdict "$T/fixtures/stalled" >"$tmp/h"; rc=$?
+is "$rc/$("$S/ktap-summary.sh" "$tmp/h")" "1/0 passed, 1 failed, 0 skipped" \
+	"kernel-health --no-verdict: one failure; the console's own results are not counted"
+is "$(grep -c '^# console: .*RUN .*thp_cpu_list' "$tmp/h")/$(grep -c '^# blocked: .*drain_all_pages' "$tmp/h")/$(grep -c 'Show State\|task:init' "$tmp/h")" \
+	"1/1/0" "kernel-health --no-verdict shows the last lines before the SysRq dump and its blocked tasks only"
 
 # ---- vmtest.sh: refuses bad input before booting anything
 BUILD=$tmp/build "$S/vmtest.sh" true >/dev/null 2>"$tmp/e"; rc=$?
