@@ -25,7 +25,7 @@ REPO=$SRCDIR/qemu
 OBJ=$BUILD/qemu
 SERIES=$TOP/patches/qemu/series
 # The switches the series adds and the tests use; the build is checked for them.
-SWITCHES=(x-ram-apart-1m x-skip-open-reset)
+SWITCHES=(x-ram-apart-1m x-skip-open-reset x-parallel-reset)
 CONFIGURE=(--target-list=x86_64-softmmu --without-default-features --enable-kvm
 	--disable-tcg --disable-docs --disable-user --disable-tools
 	--disable-guest-agent --enable-fdt=system --enable-trace-backends=log

@@ -31,6 +31,13 @@
  *                           as when this program opens and closes them itself
  *                           (a reset on open, and on close): QEMU asked for
  *                           no reset of its own at machine start
+ *   qemu_create.parallel_resets  with the machine-start reset forced
+ *                           (x-skip-open-reset=off) and two FLR devices or
+ *                           more, x-parallel-reset=on makes the reset phase
+ *                           (first vfio_pci_reset to the last device's
+ *                           vfio_pci_reset_done) at most 0.6x as long as
+ *                           off, with as many kernel-counted resets; the
+ *                           shorter of two runs each way
  * One CSV row per run with -c (columns: see csv_header()).  Skips (exit 4)
  * with the reason when there is no /dev/kvm, no QEMU, no guest kernel, no
  * device or not enough memory; bad arguments: one line, exit 1.  QEMU is
@@ -90,7 +97,7 @@ static struct {
 	char **bdfs;
 	int nr_devs;
 	bool fixes;				/* -X: patches/qemu's switches on */
-	const char *extra[MAX_EXTRA];		/* -a: more QEMU arguments */
+	const char *extra[MAX_EXTRA + 4];	/* -a: more QEMU arguments */
 	int nr_extra;
 } opt = {
 	.mem = 512ULL << 20,
@@ -104,9 +111,10 @@ struct result {
 	/* Seconds from QEMU's start; -1 if it did not happen. */
 	double first_line, userspace, exited;
 	double first_map, last_map, first_reset, last_reset;
+	double resets_end;			/* the nr_devs-th vfio_pci_reset_done */
 	double qemu_cpu;			/* user + system, QEMU and its threads */
 	uint64_t maps, map_bytes, unmaps, unmap_bytes, high_unmaps;
-	uint64_t pam_writes, vfio_resets;
+	uint64_t pam_writes, vfio_resets, resets_done, flr_resets;
 	int64_t kernel_resets;			/* -1: not counted */
 	uint64_t prezero_skipped, prezero_cleared;
 	uint64_t uncovered;			/* RAM above 1 MiB unmapped at the marker */
@@ -331,6 +339,7 @@ static void read_trace(const char *path, double t0, double t_marker, struct resu
 	FILE *f = fopen(path, "r");
 
 	res->first_map = res->last_map = res->first_reset = res->last_reset = -1;
+	res->resets_end = -1;
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -365,6 +374,12 @@ static void read_trace(const char *path, double t0, double t_marker, struct resu
 			if (res->first_reset < 0)
 				res->first_reset = t;
 			res->last_reset = t;
+		} else if (!strncmp(colon, "vfio_pci_reset_flr ", 19)) {
+			res->flr_resets++;
+		} else if (!strncmp(colon, "vfio_pci_reset_done ", 20)) {
+			/* A machine reset resets every device once. */
+			if (++res->resets_done == (uint64_t)opt.nr_devs)
+				res->resets_end = t;
 		} else if (!strncmp(colon, "pci_cfg_write mch ", 18)) {
 			char *reg = strstr(colon, "@0x");
 
@@ -424,7 +439,7 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 		"-serial", "stdio", "-msg", "timestamp=on", "-D", trace,
 		"-trace", "enable=vfio_listener_region_add_ram",
 		"-trace", "enable=vfio_listener_region_del",
-		"-trace", "enable=vfio_pci_reset",
+		"-trace", "enable=vfio_pci_reset*",
 		"-trace", "enable=pci_cfg_write",
 	};
 
@@ -942,7 +957,10 @@ static void usage(const char *name)
 	       "              x-ram-apart-1m=on, vfio-pci.x-skip-open-reset=on; asserts that\n"
 	       "              no RAM above 1 MiB was unmapped (qemu_create.ram_mapped_once),\n"
 	       "              and that the kernel reset the devices as often as when\n"
-	       "              this program opens and closes them (qemu_create.resets_once)\n"
+	       "              this program opens and closes them (qemu_create.resets_once);\n"
+	       "              then 4 more runs with the machine-start reset forced, serial\n"
+	       "              and parallel: with 2 FLR devices or more, parallel's reset\n"
+	       "              phase <= 0.6 x serial's (qemu_create.parallel_resets)\n"
 	       "  -a ARG      one more QEMU argument (repeat for more)\n"
 	       "  -c FILE     append a CSV row per run (header if the file is new)\n"
 	       "  -l LABEL    the CSV's label column [run]\n"
@@ -1024,6 +1042,73 @@ static const struct option long_opts[] = {
 	{ }
 };
 
+#define PARALLEL_RATIO	0.6
+
+/*
+ * qemu_create.parallel_resets (-X): QEMU resets the devices at machine start
+ * (x-skip-open-reset=off), one after the other (x-parallel-reset=off) or
+ * all at once (on); two runs each way, alternating.  The reset phase is
+ * from the first vfio_pci_reset to the nr_devs-th vfio_pci_reset_done.
+ * Returns KSFT_PASS, KSFT_FAIL or KSFT_SKIP (@why set).
+ */
+static int parallel_resets(FILE *log, const char *log_path, char *why, size_t len)
+{
+	static const char * const sw[] = { "off", "on" };
+	double phase[2] = { -1, -1 };
+	int64_t kres = -2;
+	uint64_t flrs = UINT64_MAX;
+	bool ok = true;
+	char base[4096 + 32], prop[2][64];
+
+	if (!qemu_has_prop("-device", "vfio-pci", "x-parallel-reset")) {
+		snprintf(why, len, "%s has no vfio-pci.x-parallel-reset\n", opt.qemu);
+		return KSFT_SKIP;
+	}
+	for (int run = 0; run < 4; run++) {
+		int on = run & 1, n = opt.nr_extra;
+		struct result r;
+		double p;
+
+		snprintf(prop[on], sizeof(prop[on]), "vfio-pci.x-parallel-reset=%s", sw[on]);
+		opt.extra[opt.nr_extra++] = "-global";
+		opt.extra[opt.nr_extra++] = "vfio-pci.x-skip-open-reset=off";
+		opt.extra[opt.nr_extra++] = "-global";
+		opt.extra[opt.nr_extra++] = prop[on];
+		snprintf(base, sizeof(base), "%s.resets-%s-%d", log_path, sw[on], run / 2 + 1);
+		run_once(&r, log, base);
+		opt.nr_extra = n;
+
+		p = r.first_reset >= 0 && r.resets_end >= 0 ? r.resets_end - r.first_reset : -1;
+		ksft_print_msg("x-parallel-reset=%s: reset phase %.3f s (%.3f to %.3f s), %" PRIu64
+			       " FLRs, %" PRIu64 " of %d devices done; kernel resets %" PRId64 "%s%s\n",
+			       sw[on], p, r.first_reset, r.resets_end, r.flr_resets, r.resets_done,
+			       opt.nr_devs, r.kernel_resets, r.why[0] ? "; " : "", r.why);
+		if (!r.got_marker || p < 0 || r.kernel_resets < 0) {
+			ok = false;
+			continue;
+		}
+		/* The same resets either way, only at once: counted by the kernel. */
+		if (kres != -2 && r.kernel_resets != kres) {
+			ksft_print_msg("kernel resets differ between runs: %" PRId64 " and %" PRId64 "\n",
+				       kres, r.kernel_resets);
+			ok = false;
+		}
+		kres = r.kernel_resets;
+		flrs = r.flr_resets < flrs ? r.flr_resets : flrs;
+		if (phase[on] < 0 || p < phase[on])
+			phase[on] = p;
+	}
+	if (!ok)
+		return KSFT_FAIL;
+	if (flrs < 2) {
+		snprintf(why, len, "%" PRIu64 " FLR device(s): nothing to overlap\n", flrs);
+		return KSFT_SKIP;
+	}
+	ksft_print_msg("reset phase, shorter of two runs: off %.3f s, on %.3f s (%.2fx, at most %.1fx)\n",
+		       phase[0], phase[1], phase[1] / phase[0], PARALLEL_RATIO);
+	return phase[1] <= PARALLEL_RATIO * phase[0] ? KSFT_PASS : KSFT_FAIL;
+}
+
 int main(int argc, char *argv[])
 {
 	static char kernel[4096];
@@ -1034,6 +1119,8 @@ int main(int argc, char *argv[])
 	bool ok_user = true, ok_map = true, ok_exit = true, ok_once = true, no_dev = false;
 	bool ok_resets = true;
 	int64_t own_resets = -1;
+	int parallel = KSFT_SKIP;
+	char parallel_why[256] = "";
 	bool reference_mode = false;
 	uint64_t avail_kb = 0;
 	int c, r, nr_runs;
@@ -1198,7 +1285,7 @@ int main(int argc, char *argv[])
 		ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
 	setvbuf(log, NULL, _IOLBF, 0);
 
-	ksft_set_plan(3 + 2 * (opt.fixes && opt.nr_devs));
+	ksft_set_plan(3 + 3 * (opt.fixes && opt.nr_devs));
 	if (opt.fixes && opt.nr_devs) {
 		own_resets = open_close_resets();
 		ksft_print_msg("the kernel's own resets of the %d device(s), opened and closed without QEMU: %" PRId64 "\n",
@@ -1282,6 +1369,8 @@ int main(int argc, char *argv[])
 		ksft_print_msg("on/off: first guest line %.2fx, user space %.2fx (reported, not asserted)\n",
 			       res[1].first_line / res[0].first_line,
 			       res[1].userspace / res[0].userspace);
+	if (opt.fixes && opt.nr_devs)
+		parallel = parallel_resets(log, log_path, parallel_why, sizeof(parallel_why));
 	fclose(log);
 	restore();
 
@@ -1295,6 +1384,10 @@ int main(int argc, char *argv[])
 	if (opt.fixes && opt.nr_devs) {
 		ksft_test_result(ok_once, "qemu_create.ram_mapped_once\n");
 		ksft_test_result(ok_resets, "qemu_create.resets_once\n");
+		if (parallel == KSFT_SKIP)
+			ksft_test_result_skip_named("qemu_create.parallel_resets", "%s", parallel_why);
+		else
+			ksft_test_result(parallel == KSFT_PASS, "qemu_create.parallel_resets\n");
 	}
 	ksft_finished();
 }
