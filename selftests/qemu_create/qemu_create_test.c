@@ -38,11 +38,19 @@
  *                           vfio_pci_reset_done) at most 0.6x as long as
  *                           off, with as many kernel-counted resets; the
  *                           shorter of two runs each way
+ *   qemu_create.reset_nested  an FLR device at function 1 of a root port
+ *                           whose function 0 is empty, x-parallel-reset=on:
+ *                           the root port's reset powers the empty slot off
+ *                           and so resets the device again inside the
+ *                           machine reset's hold phase; every vfio_pci_reset
+ *                           must reach its vfio_pci_reset_done (a machine
+ *                           start and a system_reset, no guest)
  * One CSV row per run with -c (columns: see csv_header()).  Skips (exit 4)
  * with the reason when there is no /dev/kvm, no QEMU, no guest kernel, no
  * device or not enough memory; bad arguments: one line, exit 1.  QEMU is
- * killed if its serial port and trace stay silent for -S seconds (progress,
- * not a clock), and dies with this program.
+ * killed if its serial port and trace stay silent and it stays idle (under
+ * a fifth of a CPU) for -S seconds (progress, not a clock), and dies with
+ * this program.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -103,7 +111,7 @@ static struct {
 	.mem = 512ULL << 20,
 	.backing = "thp",
 	.qemu = "qemu-system-x86_64",
-	.stall_s = 600,
+	.stall_s = 120,
 	.label = "run",
 };
 
@@ -493,9 +501,17 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 }
 
 /* Did QEMU use CPU time since *@ticks (utime + stime of /proc/PID/stat)? */
-static bool qemu_cpu_moved(pid_t pid, unsigned long long *ticks)
+/*
+ * Is QEMU busy: did it use a fifth of a CPU or more since the last call
+ * (@ticks, @when: its CPU time and the time then)?  Pinning keeps a QEMU
+ * thread busy in the kernel; a QEMU whose guest sits idle (a lost timer
+ * interrupt in a nested guest) still wakes for its own timers, a few
+ * ticks a minute: that is no progress.
+ */
+static bool qemu_cpu_busy(pid_t pid, unsigned long long *ticks, double *when)
 {
 	unsigned long long ut = 0, st = 0;
+	double now = now_mono(), hz = sysconf(_SC_CLK_TCK);
 	char path[64], buf[1024], *p;
 	FILE *f;
 	bool moved;
@@ -509,8 +525,9 @@ static bool qemu_cpu_moved(pid_t pid, unsigned long long *ticks)
 	/* After "pid (comm)": state is field 3, utime 14, stime 15. */
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return false;
-	moved = ut + st != *ticks;
+	moved = *when > 0 && (ut + st - *ticks) / hz >= 0.2 * (now - *when);
 	*ticks = ut + st;
+	*when = now;
 	return moved;
 }
 
@@ -573,6 +590,7 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 	struct kprobe_count flr = {}, bus = {};
 	double t0, t0_real, t_marker = 0, last_output;
 	unsigned long long cpu_ticks = 0;
+	double cpu_when = 0;
 	size_t used = 0;
 	struct rusage ru0, ru;
 	bool counting;
@@ -617,12 +635,12 @@ static void run_once(struct result *res, FILE *log, const char *trace_base)
 			struct stat st;
 
 			/*
-			 * Progress: serial output, a growing trace, or QEMU
-			 * using CPU (one DMA map of a large guest pins for
-			 * minutes with neither).
+			 * Progress: serial output, a growing trace, or a busy
+			 * QEMU (one DMA map of a large guest pins for minutes
+			 * with neither).
 			 */
 			if ((!stat(trace, &st) && st.st_mtime >= (time_t)now_real() - 1) ||
-			    qemu_cpu_moved(pid, &cpu_ticks))
+			    qemu_cpu_busy(pid, &cpu_ticks, &cpu_when))
 				last_output = now_mono();
 			if (now_mono() - last_output > opt.stall_s) {
 				snprintf(res->why, sizeof(res->why),
@@ -960,14 +978,17 @@ static void usage(const char *name)
 	       "              this program opens and closes them (qemu_create.resets_once);\n"
 	       "              then 4 more runs with the machine-start reset forced, serial\n"
 	       "              and parallel: with 2 FLR devices or more, parallel's reset\n"
-	       "              phase <= 0.6 x serial's (qemu_create.parallel_resets)\n"
+	       "              phase <= 0.6 x serial's (qemu_create.parallel_resets); an FLR\n"
+	       "              device at function 1 of an empty slot, parallel: every reset\n"
+	       "              completes (qemu_create.reset_nested)\n"
 	       "  -a ARG      one more QEMU argument (repeat for more)\n"
 	       "  -c FILE     append a CSV row per run (header if the file is new)\n"
 	       "  -l LABEL    the CSV's label column [run]\n"
 	       "  -o FILE     the guest's serial output, each line stamped; QEMU's trace and\n"
 	       "              messages of run N in FILE.N.trace and FILE.N.stderr\n"
 	       "              [$VMTEST_RESULTS/qemu_create.log, else /tmp/qemu_create.log]\n"
-	       "  -S SECONDS  kill QEMU after this long without serial output or trace [600]\n"
+	       "  -S SECONDS  kill QEMU after this long without serial output, trace or QEMU\n"
+	       "              busy (a fifth of a CPU or more) [120]\n"
 	       "  -h, --help  this help\n", name);
 }
 
@@ -1109,6 +1130,76 @@ static int parallel_resets(FILE *log, const char *log_path, char *why, size_t le
 	return phase[1] <= PARALLEL_RATIO * phase[0] ? KSFT_PASS : KSFT_FAIL;
 }
 
+/*
+ * qemu_create.reset_nested (-X): see the top.  QEMU stops before the guest
+ * runs (-S); its monitor on stdin gets "system_reset" and "quit".
+ */
+static int reset_nested(const char *log_path, char *why, size_t len)
+{
+	char path[4096 + 32], rm[64], dev[128], line[512];
+	const char *bdf = NULL;
+	uint64_t resets = 0, done = 0;
+	int p[2], status;
+	pid_t pid;
+	FILE *f;
+
+	for (int i = 0; i < opt.nr_devs && !bdf; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method", opt.bdfs[i]);
+		if (!sys_read_str(path, rm, sizeof(rm)) && strstr(rm, "flr"))
+			bdf = opt.bdfs[i];
+	}
+	if (!bdf) {
+		snprintf(why, len, "no device with FLR in its reset_method\n");
+		return KSFT_SKIP;
+	}
+	snprintf(dev, sizeof(dev), "vfio-pci,host=%s,bus=rp1,addr=0.1,x-parallel-reset=on,x-skip-open-reset=off",
+		 bdf);
+	snprintf(path, sizeof(path), "%s.nested.trace", log_path);
+	unlink(path);
+	if (pipe2(p, O_CLOEXEC))
+		return KSFT_FAIL;
+	pid = fork();
+	if (pid < 0)
+		return KSFT_FAIL;
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[0], STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execlp(opt.qemu, opt.qemu, "-nodefaults", "-no-user-config", "-display", "none",
+		       "-machine", "q35,accel=kvm", "-m", "256M",
+		       "-device", "pcie-root-port,id=rp1,chassis=9,slot=9", "-device", dev,
+		       "-S", "-monitor", "stdio", "-D", path,
+		       "-trace", "enable=vfio_pci_reset*", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	/* The monitor reads these once QEMU is up; the pipe's end makes it quit too. */
+	if (write(p[1], "system_reset\nquit\n", 18) != 18)
+		ksft_print_msg("reset_nested: writing to QEMU's monitor: %s\n", strerror(errno));
+	close(p[1]);
+	waitpid(pid, &status, 0);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		/* "vfio_pci_reset  (BDF)", "vfio_pci_reset_done BDF", with or without "PID@TIME:" */
+		char *ev = strstr(line, "vfio_pci_reset");
+
+		if (!ev)
+			continue;
+		resets += !strncmp(ev, "vfio_pci_reset ", 15);
+		done += !strncmp(ev, "vfio_pci_reset_done ", 20);
+	}
+	if (f)
+		fclose(f);
+	ksft_print_msg("reset_nested: %s at function 1 of an empty slot: vfio_pci_reset %" PRIu64
+		       ", vfio_pci_reset_done %" PRIu64 ", QEMU status 0x%x (trace %s)\n",
+		       bdf, resets, done, status, path);
+	return WIFEXITED(status) && !WEXITSTATUS(status) && resets >= 2 && done == resets ?
+	       KSFT_PASS : KSFT_FAIL;
+}
+
 int main(int argc, char *argv[])
 {
 	static char kernel[4096];
@@ -1119,8 +1210,8 @@ int main(int argc, char *argv[])
 	bool ok_user = true, ok_map = true, ok_exit = true, ok_once = true, no_dev = false;
 	bool ok_resets = true;
 	int64_t own_resets = -1;
-	int parallel = KSFT_SKIP;
-	char parallel_why[256] = "";
+	int parallel = KSFT_SKIP, nested = KSFT_SKIP;
+	char parallel_why[256] = "", nested_why[256] = "";
 	bool reference_mode = false;
 	uint64_t avail_kb = 0;
 	int c, r, nr_runs;
@@ -1285,7 +1376,7 @@ int main(int argc, char *argv[])
 		ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
 	setvbuf(log, NULL, _IOLBF, 0);
 
-	ksft_set_plan(3 + 3 * (opt.fixes && opt.nr_devs));
+	ksft_set_plan(3 + 4 * (opt.fixes && opt.nr_devs));
 	if (opt.fixes && opt.nr_devs) {
 		own_resets = open_close_resets();
 		ksft_print_msg("the kernel's own resets of the %d device(s), opened and closed without QEMU: %" PRId64 "\n",
@@ -1371,6 +1462,11 @@ int main(int argc, char *argv[])
 			       res[1].userspace / res[0].userspace);
 	if (opt.fixes && opt.nr_devs)
 		parallel = parallel_resets(log, log_path, parallel_why, sizeof(parallel_why));
+	if (opt.fixes && opt.nr_devs && qemu_has_prop("-device", "vfio-pci", "x-parallel-reset"))
+		nested = reset_nested(log_path, nested_why, sizeof(nested_why));
+	else
+		snprintf(nested_why, sizeof(nested_why), "%s has no vfio-pci.x-parallel-reset\n",
+			 opt.qemu);
 	fclose(log);
 	restore();
 
@@ -1388,6 +1484,10 @@ int main(int argc, char *argv[])
 			ksft_test_result_skip_named("qemu_create.parallel_resets", "%s", parallel_why);
 		else
 			ksft_test_result(parallel == KSFT_PASS, "qemu_create.parallel_resets\n");
+		if (nested == KSFT_SKIP)
+			ksft_test_result_skip_named("qemu_create.reset_nested", "%s", nested_why);
+		else
+			ksft_test_result(nested == KSFT_PASS, "qemu_create.reset_nested\n");
 	}
 	ksft_finished();
 }
