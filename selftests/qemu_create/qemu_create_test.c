@@ -500,13 +500,12 @@ static pid_t start_qemu(const char *initrd, const char *trace, const char *nonce
 	return pid;
 }
 
-/* Did QEMU use CPU time since *@ticks (utime + stime of /proc/PID/stat)? */
 /*
- * Is QEMU busy: did it use a fifth of a CPU or more since the last call
- * (@ticks, @when: its CPU time and the time then)?  Pinning keeps a QEMU
- * thread busy in the kernel; a QEMU whose guest sits idle (a lost timer
- * interrupt in a nested guest) still wakes for its own timers, a few
- * ticks a minute: that is no progress.
+ * Is QEMU busy: did it use a fifth of a CPU or more (utime + stime of
+ * /proc/PID/stat) since the last call (@ticks, @when: its CPU time and the
+ * time then)?  Pinning keeps a QEMU thread busy in the kernel; a QEMU whose
+ * nested guest sits halted still wakes for its own timers, a few ticks a
+ * minute: that is no progress.
  */
 static bool qemu_cpu_busy(pid_t pid, unsigned long long *ticks, double *when)
 {
@@ -1066,31 +1065,30 @@ static const struct option long_opts[] = {
 #define PARALLEL_RATIO	0.6
 
 /*
- * qemu_create.parallel_resets (-X): QEMU resets the devices at machine start
- * (x-skip-open-reset=off), one after the other (x-parallel-reset=off) or
- * all at once (on); two runs each way, alternating.  The reset phase is
- * from the first vfio_pci_reset to the nr_devs-th vfio_pci_reset_done.
- * Returns KSFT_PASS, KSFT_FAIL or KSFT_SKIP (@why set).
+ * qemu_create.parallel_resets (-X, a QEMU with x-parallel-reset): QEMU resets
+ * the devices at machine start (x-skip-open-reset=off), one after the other
+ * (x-parallel-reset=off) or all at once (on); two runs each way,
+ * alternating.  The reset phase is from the first vfio_pci_reset to the
+ * nr_devs-th vfio_pci_reset_done.  Returns KSFT_PASS, KSFT_FAIL or KSFT_SKIP
+ * (@why set).
  */
 static int parallel_resets(FILE *log, const char *log_path, char *why, size_t len)
 {
 	static const char * const sw[] = { "off", "on" };
+	static const char * const prop[] = {
+		"vfio-pci.x-parallel-reset=off", "vfio-pci.x-parallel-reset=on",
+	};
 	double phase[2] = { -1, -1 };
 	int64_t kres = -2;
 	uint64_t flrs = UINT64_MAX;
 	bool ok = true;
-	char base[4096 + 32], prop[2][64];
+	char base[4096 + 32];
 
-	if (!qemu_has_prop("-device", "vfio-pci", "x-parallel-reset")) {
-		snprintf(why, len, "%s has no vfio-pci.x-parallel-reset\n", opt.qemu);
-		return KSFT_SKIP;
-	}
 	for (int run = 0; run < 4; run++) {
 		int on = run & 1, n = opt.nr_extra;
 		struct result r;
 		double p;
 
-		snprintf(prop[on], sizeof(prop[on]), "vfio-pci.x-parallel-reset=%s", sw[on]);
 		opt.extra[opt.nr_extra++] = "-global";
 		opt.extra[opt.nr_extra++] = "vfio-pci.x-skip-open-reset=off";
 		opt.extra[opt.nr_extra++] = "-global";
@@ -1136,12 +1134,11 @@ static int parallel_resets(FILE *log, const char *log_path, char *why, size_t le
  */
 static int reset_nested(const char *log_path, char *why, size_t len)
 {
-	char path[4096 + 32], rm[64], dev[128], line[512];
+	char path[4096 + 32], rm[64], dev[128];
 	const char *bdf = NULL;
-	uint64_t resets = 0, done = 0;
+	struct result r = {};
 	int p[2], status;
 	pid_t pid;
-	FILE *f;
 
 	for (int i = 0; i < opt.nr_devs && !bdf; i++) {
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset_method", opt.bdfs[i]);
@@ -1171,7 +1168,7 @@ static int reset_nested(const char *log_path, char *why, size_t len)
 		execlp(opt.qemu, opt.qemu, "-nodefaults", "-no-user-config", "-display", "none",
 		       "-machine", "q35,accel=kvm", "-m", "256M",
 		       "-device", "pcie-root-port,id=rp1,chassis=9,slot=9", "-device", dev,
-		       "-S", "-monitor", "stdio", "-D", path,
+		       "-S", "-monitor", "stdio", "-msg", "timestamp=on", "-D", path,
 		       "-trace", "enable=vfio_pci_reset*", (char *)NULL);
 		_exit(127);
 	}
@@ -1181,23 +1178,12 @@ static int reset_nested(const char *log_path, char *why, size_t len)
 		ksft_print_msg("reset_nested: writing to QEMU's monitor: %s\n", strerror(errno));
 	close(p[1]);
 	waitpid(pid, &status, 0);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		/* "vfio_pci_reset  (BDF)", "vfio_pci_reset_done BDF", with or without "PID@TIME:" */
-		char *ev = strstr(line, "vfio_pci_reset");
-
-		if (!ev)
-			continue;
-		resets += !strncmp(ev, "vfio_pci_reset ", 15);
-		done += !strncmp(ev, "vfio_pci_reset_done ", 20);
-	}
-	if (f)
-		fclose(f);
+	read_trace(path, 0, 0, &r);
 	ksft_print_msg("reset_nested: %s at function 1 of an empty slot: vfio_pci_reset %" PRIu64
 		       ", vfio_pci_reset_done %" PRIu64 ", QEMU status 0x%x (trace %s)\n",
-		       bdf, resets, done, status, path);
-	return WIFEXITED(status) && !WEXITSTATUS(status) && resets >= 2 && done == resets ?
-	       KSFT_PASS : KSFT_FAIL;
+		       bdf, r.vfio_resets, r.resets_done, status, path);
+	return WIFEXITED(status) && !WEXITSTATUS(status) && r.vfio_resets >= 2 &&
+	       r.resets_done == r.vfio_resets ? KSFT_PASS : KSFT_FAIL;
 }
 
 int main(int argc, char *argv[])
@@ -1460,13 +1446,14 @@ int main(int argc, char *argv[])
 		ksft_print_msg("on/off: first guest line %.2fx, user space %.2fx (reported, not asserted)\n",
 			       res[1].first_line / res[0].first_line,
 			       res[1].userspace / res[0].userspace);
-	if (opt.fixes && opt.nr_devs)
+	if (opt.fixes && opt.nr_devs && qemu_has_prop("-device", "vfio-pci", "x-parallel-reset")) {
 		parallel = parallel_resets(log, log_path, parallel_why, sizeof(parallel_why));
-	if (opt.fixes && opt.nr_devs && qemu_has_prop("-device", "vfio-pci", "x-parallel-reset"))
 		nested = reset_nested(log_path, nested_why, sizeof(nested_why));
-	else
-		snprintf(nested_why, sizeof(nested_why), "%s has no vfio-pci.x-parallel-reset\n",
+	} else {
+		snprintf(parallel_why, sizeof(parallel_why), "%s has no vfio-pci.x-parallel-reset\n",
 			 opt.qemu);
+		snprintf(nested_why, sizeof(nested_why), "%s", parallel_why);
+	}
 	fclose(log);
 	restore();
 
