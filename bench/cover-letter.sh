@@ -39,8 +39,12 @@ blurb() {
 	  $(printf '%-9s' "$(switch_field rmap_skip_empty 2)")  count rmap entries per memslot and level with a bit per
 	             non-empty head, and skip empty ones in slot-wide rmap walks;
 	             $(switch_param rmap_skip_empty)
+	  $(printf '%04d     ' "$n")  a fix that is not one of the ideas above: UFFDIO_UNREGISTER
+	             write-locks each VMA before it wakes the VMA's faults (a race
+	             with faults under the per-VMA lock, on the base kernel too,
+	             which the kernel's uffd-unit-tests hit in our runs); no switch
 
-	Each change has a runtime switch, so both paths can be measured in one
+	Each optimization has a runtime switch, so both paths can be measured in one
 	boot (pre-zeroing is off unless prezero=on is on the kernel command
 	line; the others are on by default); the selftests that do so assert
 	exact counts (pages zeroed, pages pinned, VmLck, rmap heads visited) and

@@ -164,7 +164,11 @@ st_selftests() {
 	  make -s --no-print-directory -C "$TOP/selftests" install &&
 	  "$TOP/scripts/upstream-tests.sh" build; } >"$OUT/selftests-build.log" 2>&1 ||
 		{ tail -40 "$OUT/selftests-build.log"; return 1; }
-	make -s --no-print-directory -C "$TOP/selftests" run_tests 2>&1 | tee "$OUT/host.ktap"
+	# Not uffd: it tests the kernel under test (patch 0007), and the host's
+	# kernel is not that one (6.18.44 here fails it: 72 of 400 faults left).
+	local targets
+	targets=$(sed -n 's/^TARGETS ?= //p' "$TOP/selftests/Makefile" | sed 's/\<uffd\>//')
+	make -s --no-print-directory -C "$TOP/selftests" run_tests TARGETS="$targets" 2>&1 | tee "$OUT/host.ktap"
 	"$TOP/scripts/ktap-summary.sh" -q "$OUT/host.ktap" || rc=1
 	# The talk's sizes (vm_create_test --reference): run where the machine
 	# holds them, else each result a skip with the reason and exit 4.

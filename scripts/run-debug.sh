@@ -9,7 +9,8 @@
 #              checked per variant); VFIO map/unmap pin and locked_vm
 #              balance (64 MiB per case), edu DMA, partial unmaps, rlimit
 #              (also a hostile 4 GiB map under a 64 MiB limit); vm_create's checks
-#              and bad input with 1 GiB of guest RAM
+#              and bad input with 1 GiB of guest RAM; UFFDIO_UNREGISTER against
+#              faults under the per-VMA lock (100 reads, 16 MiB range)
 #   rmap       dirty_log_enable's exactness tests and its rmap fixture
 #              (counts per level, MADV_DONTNEED, move/delete churn, and the
 #              fault injection that needs this kernel's KVM_PROVE_MMU; boot
@@ -18,7 +19,7 @@
 # No ratio of times is asserted: the tests see /proc/lockdep.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-case "${1:-}" in -h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 S=${KSFT_INSTALL_PATH:-$BUILD/kselftest_install}
 if [ "${1:-}" = rmap ]; then
@@ -26,7 +27,8 @@ if [ "${1:-}" = rmap ]; then
 else
 	RUNS=("prezero_test $S/prezero/prezero_test -c 1G -f global -f knobs -f zero_check"
 	      "vfio_dma_map_test $S/vfio/vfio_dma_map_test -s 64M -f dma_map -f edu_dma -f runs_path -f semantics -f hostile"
-	      "vm_create_test $S/vm_create/vm_create_test -m 1G")
+	      "vm_create_test $S/vm_create/vm_create_test -m 1G"
+	      "uffd_unregister_test $S/uffd/uffd_unregister_test -s 16M -n 100")
 fi
 
 echo "TAP version 13"
