@@ -125,7 +125,8 @@ FIXTURE_SETUP(unreg)
 	u->page = getpagesize();
 	u->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (u->uffd < 0)
-		SKIP(return, "userfaultfd: errno %d (CONFIG_USERFAULTFD?)", errno);
+		SKIP(return, "userfaultfd: errno %d (EPERM: vm.unprivileged_userfaultfd=0 and no CAP_SYS_PTRACE; ENOSYS: no CONFIG_USERFAULTFD)",
+		     errno);
 	ASSERT_EQ(0, ioctl(u->uffd, UFFDIO_API, &api)) TH_LOG("UFFDIO_API: errno %d", errno);
 	if (!(api.ioctls & (1ULL << _UFFDIO_REGISTER)) ||
 	    !(api.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP))
@@ -149,14 +150,19 @@ FIXTURE_TEARDOWN(unreg)
 {
 	struct unreg *u = &self->u;
 
+	/*
+	 * Close the uffd first: if an assertion ended the test while the
+	 * faulter waits in a fault, the release wakes it, and the join below
+	 * does not wait for the harness's timeout.
+	 */
+	if (u->uffd >= 0)
+		close(u->uffd);
 	if (u->started) {
 		atomic_store(&u->stop, true);
 		pthread_join(u->faulter, NULL);
 	}
 	if (u->area && u->area != MAP_FAILED)
 		munmap(u->area, area_size);
-	if (u->uffd >= 0)
-		close(u->uffd);
 }
 
 /*
