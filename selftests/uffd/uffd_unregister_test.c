@@ -42,10 +42,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "phase.h"
 #include "suite_main.h"
 #include <linux/sizes.h>
 
@@ -104,14 +104,6 @@ static void do_register(struct __test_metadata *_metadata, struct unreg *self)
 
 	ASSERT_EQ(0, ioctl(self->uffd, UFFDIO_REGISTER, &reg))
 		TH_LOG("UFFDIO_REGISTER of %zu MiB: errno %d", area_size >> 20, errno);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 FIXTURE_SETUP(unreg)
@@ -211,7 +203,8 @@ static int drain(struct __test_metadata *_metadata, struct unreg *self,
 TEST_F(unreg, no_fault_left_reported)
 {
 	struct unreg *u = &self->u;
-	uint64_t t0, t_unreg = 0, t_spin, spins_per_us;
+	uint64_t t_unreg, t_spin, spins_per_us;
+	struct phase_clock c;
 	unsigned long i, hits = 0, max_delay;
 	long long copy_err = 0;
 	unsigned int gen = 0;
@@ -219,14 +212,14 @@ TEST_F(unreg, no_fault_left_reported)
 
 	/* Calibration: one UNREGISTER, and the faulter's spin rate. */
 	do_register(_metadata, u);
-	t0 = now_ns();
+	phase_start(&c);
 	ASSERT_EQ(0, uffd_range_ioctl(u->uffd, UFFDIO_UNREGISTER, u->area, area_size))
 		TH_LOG("UFFDIO_UNREGISTER: errno %d", errno);
-	t_unreg = now_ns() - t0;
-	t0 = now_ns();
+	t_unreg = phase_stop(&c).wall_ns;
+	phase_start(&c);
 	for (i = 0; i < calib; i++)
 		__asm__ volatile("" ::: "memory");
-	t_spin = now_ns() - t0;
+	t_spin = phase_stop(&c).wall_ns;
 	spins_per_us = t_spin ? calib * 1000 / t_spin : 1;
 	if (!spins_per_us)
 		spins_per_us = 1;
