@@ -8,7 +8,9 @@
 # bench/guest-bench.sh in it: VM creation by vm_create_test (the talk's
 # legacy VMM and the optimized one) for a RAM sweep, 1/2/4 devices, three
 # backings and a NUMA case; on the patched kernel also each patch's switch
-# off vs on, and in a third boot with kvm.tdp_mmu=0 the rmap-walk patch.
+# off vs on, and in a third boot with kvm.tdp_mmu=0 the rmap-walk patch;
+# a fourth boot, the base kernel with init_on_free=1, is pre-zeroing's
+# competitor.
 # Then bench/report.sh writes report.md and the charts, and
 # bench/cover-letter.sh patches/0000-cover-letter.patch from the numbers.
 #
@@ -34,7 +36,7 @@
 #   BENCH_BACKINGS  vm_create_test -b values [anonymous anonymous_thp anonymous_hugetlb_2mb]
 #   BENCH_REPS      repetitions of every run (min/median/max) [3]
 #   BENCH_PROFILE   0: no perf profile                     [1]
-#   BENCH_KERNELS   which boots                            [base patched shadow]
+#   BENCH_KERNELS   which boots                     [base patched shadow iof]
 #   BENCH_OUT       output directory        [results/<date>-<kver>-<machine>]
 #   BENCH_HOST      1: on this host, no runner (above)     [0]
 #   VFIO_SELFTESTS_BDF  with BENCH_HOST=1: the devices, space-separated
@@ -166,7 +168,7 @@ export BENCH_DEVICES=${BENCH_DEVICES:-1 2 4}
 export BENCH_BACKINGS=${BENCH_BACKINGS:-anonymous anonymous_thp anonymous_hugetlb_2mb}
 export BENCH_REPS=${BENCH_REPS:-3}
 export BENCH_PROFILE=${BENCH_PROFILE:-1}
-read -r -a kernels <<<"${BENCH_KERNELS:-base patched shadow}"
+read -r -a kernels <<<"${BENCH_KERNELS:-base patched shadow iof}"
 
 host_mib=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
 if [ "${BENCH_HOST:-0}" = 1 ]; then
@@ -216,7 +218,9 @@ for k in "${kernels[@]}"; do
 	# prezero=on, as here.
 	patched) variant=patched append=prezero=on ;;
 	shadow) variant=patched append="prezero=on kvm.tdp_mmu=0" ;;
-	*) die "unknown boot '$k' in BENCH_KERNELS (base patched shadow)" ;;
+	# The competitor of pre-zeroing: zeroing paid by the task that frees.
+	iof) variant=base append=init_on_free=1 ;;
+	*) die "unknown boot '$k' in BENCH_KERNELS (base patched shadow iof)" ;;
 	esac
 	step "boot $k ($variant kernel${append:+, $append})"
 	t=$SECONDS

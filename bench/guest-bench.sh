@@ -7,14 +7,18 @@
 # vm_create_test for every scenario and writes one CSV per run group to
 # $VMTEST_RESULTS/raw/<group>.csv, plus the test's KTAP next to it.
 #
-# Usage: guest-bench.sh base|patched|shadow
+# Usage: guest-bench.sh base|patched|shadow|iof
 #   base     scenarios only (the unpatched kernel)
-#   patched  scenarios, then each patch's switch off vs on
+#   patched  scenarios, then each patch's switch off vs on, and pre-zeroing
+#            back to back (no time for kprezerod between creations)
 #   shadow   (booted with kvm.tdp_mmu=0) the rmap walk patch's switch
+#   iof      (the base kernel booted with init_on_free=1) the competitor of
+#            pre-zeroing: the same creations as pre-zeroing's off vs on,
+#            each after the previous VM was torn down, zeroing paid on free
 # Environment (set by bench.sh): BENCH_SIZES, BENCH_DEVICES, BENCH_BACKINGS,
 # BENCH_REPS, BENCH_PROFILE (1: perf profile of one creation per profile).
 set -uo pipefail
-case "${1:-}" in base|patched|shadow) ;; *) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;; esac
+case "${1:-}" in base|patched|shadow|iof) ;; *) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;; esac
 MODE=$1
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
@@ -63,8 +67,10 @@ dev_args() {
 # run GROUP ARGS...: vm_create_test, each profile (legacy, optimized or
 # both: PROFILES) REPS times, one creation per invocation.  With pre-zeroing
 # on, kprezerod catches up before each creation, as it would between VM
-# launches; what it spends doing so goes to raw/GROUP.prezero ("wall_s cpu_s").
+# launches (unless SETTLE=0: back to back); what it spends doing so goes to
+# raw/GROUP.prezero ("wall_s cpu_s").
 PROFILES="legacy optimized"
+SETTLE=1
 run() {
 	local group=$1 rc r p w=0 c=0 ws cs
 	shift
@@ -72,7 +78,7 @@ run() {
 	: >"$OUT/$group.ktap"
 	for ((r = 1; r <= REPS; r++)); do
 		for p in $PROFILES; do
-			if prezero_on; then
+			if [ $SETTLE = 1 ] && prezero_on; then
 				read -r ws cs < <(prezero_settle)
 				w=$((w + ws)) c=$(awk -v a="$c" -v b="$cs" 'BEGIN { print a + b }')
 			fi
@@ -84,7 +90,7 @@ run() {
 			fi
 		done
 	done
-	prezero_on && echo "$w $c" >"$OUT/$group.prezero"
+	[ $SETTLE = 1 ] && prezero_on && echo "$w $c" >"$OUT/$group.prezero"
 	awk -F, -v g="$group" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "total_s") col = i; next }
 		{ s[$2] = s[$2] sprintf(" %.2f", $col) }
 		END { for (p in s) printf "#   %s %s total s:%s\n", g, p, s[p] }' "$OUT/$group.csv"
@@ -128,6 +134,21 @@ prezero_settle() {
 	echo "$((SECONDS - w0)) $(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" \
 		'BEGIN { printf "%.2f", (b - a) / hz }')"
 }
+
+# The size of the per-patch and competitor groups: 2 GiB, or the largest
+# size if smaller.
+psize=2G
+[ $max_mib -lt 2048 ] && psize=${max_mib}M
+
+if [ "$MODE" = iof ]; then
+	# As patch-prezero-* below: optimized VMM, 1 FLR device + BAR; every
+	# creation but the first comes right after a VM was torn down.
+	PROFILES=optimized
+	say "init_on_free=$(tr -d '\n' </sys/module/page_alloc/parameters/init_on_free 2>/dev/null || echo '?'): the base kernel's competitor of pre-zeroing"
+	run "zeroing-init_on_free" -m "$psize" $(dev_args 1)
+	say "done, $failures failure(s)"
+	exit $((failures > 0))
+fi
 
 if [ "$MODE" = shadow ]; then
 	say "rmap_skip_empty off vs on: dirty_log_enable_test -r enable.sparse"
@@ -179,14 +200,17 @@ fi
 # 5. Each patch's switch, off vs on, the optimized VMM, 2 GiB (or the
 #    largest size if smaller).
 if [ "$MODE" = patched ]; then
-	psize=2G
-	[ $max_mib -lt 2048 ] && psize=${max_mib}M
 	if [ -d $prezero ]; then
 		PROFILES=optimized
 		for on in 0 1; do
 			echo "$on" >"$prezero_knob"
 			run "patch-prezero-$on" -m "$psize" $(dev_args 1)
 		done
+		# Back to back: no time for kprezerod between creations; it must
+		# not be slower than off.
+		SETTLE=0
+		run "patch-prezero-b2b" -m "$psize" $(dev_args 1)
+		SETTLE=1
 		PROFILES="legacy optimized"
 	fi
 	knob=$(switch_path pin_runs)

@@ -32,6 +32,10 @@
  *               and a VFIO MAP_DMA of unpopulated memory, the talk's case
  *               (reported, with the first device of $VFIO_SELFTESTS_BDF).
  *               The worker's CPU time is reported beside the saving.
+ *               back_to_back: fault-ins each right after the previous one's
+ *               memory was written and freed, no time for the worker: on <=
+ *               1.15x off.  zeroed_first: a fault-in right after memory was
+ *               dirtied and freed takes the zeroed blocks, not the dirty ones.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -746,6 +750,62 @@ TEST_F_TIMEOUT(perf, vfio_map, 900)
 	ksft_print_msg("VFIO MAP_DMA of %zu MiB of unpopulated %s: off %.3fs, on %.3fs (%.2fx)\n",
 		       perf_size >> 20, vm_mem_backing_src_alias(variant->backing)->name,
 		       ns_to_s(t[0]), ns_to_s(t[1]), (double)t[1] / t[0]);
+}
+
+/*
+ * VMs created back to back, with no time for kprezerod in between: each
+ * fault-in comes right after the previous one's memory was written and
+ * freed.  Pre-zeroing must not make this slower than off (the worker runs
+ * beside the fault-ins, and allocations look for zeroed blocks that may be
+ * gone).  Median of 3 rounds per mode, same boot; kprezerod's CPU time in
+ * the on rounds is reported beside them.
+ */
+#define B2B_RATIO_MAX	1.15
+
+static int64_t back_to_back_ns(enum vm_mem_backing_src_type type, bool on,
+			       struct prezero_counters *a, struct prezero_counters *b)
+{
+	struct hostmem prev, m;
+	int64_t t[3];
+
+	TEST_ASSERT(!prezero_set_enabled(on), "switching prezero");
+	hostmem_alloc(&prev, type, perf_size);
+	memset(prev.addr, 0x5a, perf_size);
+	prezero_counters(a);
+	for (int i = 0; i < 3; i++) {
+		struct phase_clock c;
+
+		hostmem_free(&prev);
+		hostmem_alloc(&m, type, perf_size);
+		phase_start(&c);
+		hostmem_populate(&m);
+		t[i] = phase_stop(&c).wall_ns;
+		memset(m.addr, 0x5a, perf_size);
+		prev = m;
+	}
+	prezero_counters(b);
+	hostmem_free(&prev);
+	return ns_median(t, 3);
+}
+
+TEST_F_TIMEOUT(perf, back_to_back, 900)
+{
+	struct prezero_counters a, b, x;
+	double cpu0, cpu;
+	int64_t off, on;
+
+	off = back_to_back_ns(variant->backing, false, &x, &x);
+	cpu0 = prezero_worker_cpu();
+	on = back_to_back_ns(variant->backing, true, &a, &b);
+	cpu = prezero_worker_cpu() - cpu0;
+	ksft_print_msg("%s fault-in of %zu MiB right after the previous %zu MiB were written and freed, 3 rounds back to back: off %.3fs, on %.3fs (%.2fx); on: %lu MiB handed out pre-zeroed, %lu MiB cleared on the spot, kprezerod %.2fs of CPU\n",
+		       vm_mem_backing_src_alias(variant->backing)->name, perf_size >> 20,
+		       perf_size >> 20, ns_to_s(off), ns_to_s(on), (double)on / off,
+		       (b.skipped - a.skipped) >> 8, (b.cleared - a.cleared) >> 8, cpu);
+	if (timing_asserted())
+		EXPECT_LE(on, B2B_RATIO_MAX * off)
+			TH_LOG("back to back, on %.3fs is more than %.2f x off %.3fs", ns_to_s(on),
+			       B2B_RATIO_MAX, ns_to_s(off));
 }
 
 /* Free memory of the zones named @name (summed over nodes), in KiB. */
