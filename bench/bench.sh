@@ -38,6 +38,9 @@
 #   BENCH_PROFILE   0: no perf profile                     [1]
 #   BENCH_KERNELS   which boots                     [base patched shadow iof]
 #   BENCH_OUT       output directory        [results/<date>-<kver>-<machine>]
+#   BENCH_QEMU      0: no real-QEMU runs (qemu_create_test) [1]
+#   BENCH_QEMU_SIZES, BENCH_QEMU_BACKINGS  their RAM sweep and backings
+#                   [BENCH_SIZES] [thp 4k hugetlb2m]
 #   BENCH_HOST      1: on this host, no runner (above)     [0]
 #   VFIO_SELFTESTS_BDF  with BENCH_HOST=1: the devices, space-separated
 set -euo pipefail
@@ -228,7 +231,7 @@ for k in "${kernels[@]}"; do
 	KVARIANT=$variant VMTEST_MEM=${guest_mib}M VMTEST_NODES=2 VMTEST_CPUS=2 \
 		VMTEST_DEVICES="virtio:4 ivshmem:1G edu" VMTEST_APPEND="$append" \
 		VMTEST_TIMEOUT=${BENCH_TIMEOUT:-7200} VMTEST_RESULTS="$OUT/boot-$k" \
-		VMTEST_ENV="BENCH_SIZES BENCH_DEVICES BENCH_BACKINGS BENCH_REPS BENCH_PROFILE" \
+		VMTEST_ENV="BENCH_SIZES BENCH_DEVICES BENCH_BACKINGS BENCH_REPS BENCH_PROFILE BENCH_QEMU BENCH_QEMU_SIZES BENCH_QEMU_BACKINGS" \
 		"$TOP/scripts/vmtest.sh" "$TOP/bench/guest-bench.sh" "$k" || rc=$?
 	# Only this boot's results are replaced: BENCH_KERNELS=base redoes one.
 	rm -rf "$OUT/raw/$k"

@@ -16,7 +16,9 @@
 #            pre-zeroing: the same creations as pre-zeroing's off vs on,
 #            each after the previous VM was torn down, zeroing paid on free
 # Environment (set by bench.sh): BENCH_SIZES, BENCH_DEVICES, BENCH_BACKINGS,
-# BENCH_REPS, BENCH_PROFILE (1: perf profile of one creation per profile).
+# BENCH_REPS, BENCH_PROFILE (1: perf profile of one creation per profile),
+# BENCH_QEMU (0: no real-QEMU runs), BENCH_QEMU_SIZES [BENCH_SIZES],
+# BENCH_QEMU_BACKINGS [thp 4k hugetlb2m].
 set -uo pipefail
 case "${1:-}" in base|patched|shadow|iof) ;; *) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;; esac
 MODE=$1
@@ -224,6 +226,50 @@ if [ "$MODE" = patched ]; then
 		PROFILES="legacy optimized"
 		echo 1 >$knob
 	fi
+fi
+
+# 6. Real QEMU (selftests/qemu_create): QEMU start -> first guest line, the
+#    talk's metric, for Debian's QEMU and patches/qemu's build with its
+#    switches on (when make qemu built it), over a RAM sweep and backings
+#    with 1 FLR device + BAR, then 1/2/4 devices at 1 GiB THP.  With
+#    pre-zeroing on, kprezerod catches up before each run (-P on).
+QC=$KSFT/qemu_create/qemu_create_test
+PQ=$TOP/build/qemu/qemu-system-x86_64
+# qrun GROUP ARGS...: qemu_create_test REPS times, Debian's QEMU, then the
+# patched one; rows in raw/qemu.csv, labelled debian:GROUP and patched:GROUP.
+qrun() {
+	local group=$1 r q qargs pz=keep rc
+	shift
+	prezero_on && pz=on
+	for q in debian patched; do
+		case $q in
+		debian) qargs=() ;;
+		patched) [ -x "$PQ" ] || continue; qargs=(-q "$PQ" -x) ;;
+		esac
+		say "qemu $q:$group: qemu_create_test ${qargs[*]} $* (x$REPS)"
+		for ((r = 1; r <= REPS; r++)); do
+			rc=0
+			"$QC" "${qargs[@]}" -P "$pz" -c "$OUT/qemu.csv" -l "$q:$group" \
+				-o "/tmp/qemu_create-$q-$group.log" "$@" >>"$OUT/qemu-$q-$group.ktap" 2>&1 || rc=$?
+			if [ $rc != 0 ]; then
+				failures=$((failures + 1))
+				say "qemu $q:$group: run $r FAILED (exit $rc), see raw/qemu-$q-$group.ktap"
+			fi
+		done
+	done
+}
+if [ "${BENCH_QEMU:-1}" = 1 ] && [ -x "$QC" ] && command -v qemu-system-x86_64 >/dev/null; then
+	[ -x "$PQ" ] || say "no $PQ (make qemu): Debian's QEMU only"
+	for b in ${BENCH_QEMU_BACKINGS:-thp 4k hugetlb2m}; do
+		for s in ${BENCH_QEMU_SIZES:-$SIZES}; do
+			qrun "ram-$s-$b" -m "$s" -b "$b" $(dev_args 1)
+		done
+	done
+	for n in $DEVICES; do
+		qrun "devices-$n" -m 1G -b thp $(dev_args "$n")
+	done
+else
+	say "real QEMU: skipped (BENCH_QEMU=0, or no qemu_create_test or qemu-system-x86_64)"
 fi
 
 if [ "${BENCH_PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then

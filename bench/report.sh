@@ -42,6 +42,18 @@ awk -v OUT="$OUT" -v phases="$phases" -v groups="$(groups '')" \
 	-v title_rmap_skip_empty="$(switch_title rmap_skip_empty)" \
 	-f "$BENCH/results.awk" -f "$BENCH/report.awk"
 
+# Real QEMU (guest-bench.sh section 6): its section goes first, before the
+# model VMM's, as the client that counts.
+qcsvs=("$OUT"/raw/*/qemu.csv)
+if [ ${#qcsvs[@]} -gt 0 ]; then
+	awk -f "$BENCH/qemu.awk" "${qcsvs[@]}" >"$D/qemu.md"
+	awk -v q="$D/qemu.md" '/^## Creation time vs RAM/ && !done {
+			while ((getline l < q) > 0) print l
+			done = 1
+		}
+		{ print }' "$OUT/report.md" >"$OUT/report.tmp" && mv "$OUT/report.tmp" "$OUT/report.md"
+fi
+
 # ---- charts -----------------------------------------------------------------
 title_suffix="Linux $(meta kernel_release), QEMU TCG, $(meta machine)"
 if command -v gnuplot >/dev/null; then

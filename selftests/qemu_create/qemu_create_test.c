@@ -104,7 +104,8 @@ static struct {
 	int stall_s;
 	char **bdfs;
 	int nr_devs;
-	bool fixes;				/* -X: patches/qemu's switches on */
+	bool fixes;				/* -X, -x: patches/qemu's switches on */
+	bool fix_checks;			/* -X: and their checks and runs */
 	const char *extra[MAX_EXTRA + 4];	/* -a: more QEMU arguments */
 	int nr_extra;
 } opt = {
@@ -980,6 +981,8 @@ static void usage(const char *name)
 	       "              phase <= 0.6 x serial's (qemu_create.parallel_resets); an FLR\n"
 	       "              device at function 1 of an empty slot, parallel: every reset\n"
 	       "              completes (qemu_create.reset_nested)\n"
+	       "  -x          the switches on as with -X, and only the runs -P asks for,\n"
+	       "              none of -X's checks (for benches)\n"
 	       "  -a ARG      one more QEMU argument (repeat for more)\n"
 	       "  -c FILE     append a CSV row per run (header if the file is new)\n"
 	       "  -l LABEL    the CSV's label column [run]\n"
@@ -1208,7 +1211,7 @@ int main(int argc, char *argv[])
 		return guest_init();
 
 	opt.nr_devs = vfio_selftests_get_bdfs(&argc, argv, &opt.bdfs);
-	while ((c = getopt_long(argc, argv, "m:b:pP:NRk:q:Xa:c:l:o:S:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:b:pP:NRk:q:Xxa:c:l:o:S:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			opt.mem = size_arg(optarg);
@@ -1240,6 +1243,10 @@ int main(int argc, char *argv[])
 			opt.qemu = optarg;
 			break;
 		case 'X':
+			opt.fix_checks = true;
+			opt.fixes = true;
+			break;
+		case 'x':
 			opt.fixes = true;
 			break;
 		case 'a':
@@ -1362,8 +1369,8 @@ int main(int argc, char *argv[])
 		ksft_exit_fail_msg("%s: %s\n", log_path, strerror(errno));
 	setvbuf(log, NULL, _IOLBF, 0);
 
-	ksft_set_plan(3 + 4 * (opt.fixes && opt.nr_devs));
-	if (opt.fixes && opt.nr_devs) {
+	ksft_set_plan(3 + 4 * (opt.fix_checks && opt.nr_devs));
+	if (opt.fix_checks && opt.nr_devs) {
 		own_resets = open_close_resets();
 		ksft_print_msg("the kernel's own resets of the %d device(s), opened and closed without QEMU: %" PRId64 "\n",
 			       opt.nr_devs, own_resets);
@@ -1406,7 +1413,7 @@ int main(int argc, char *argv[])
 		ok_once &= res[i].got_marker && !res[i].high_unmaps;
 		ok_resets &= res[i].got_marker && own_resets >= 0 &&
 			     res[i].kernel_resets == own_resets;
-		if (opt.fixes && opt.nr_devs && res[i].kernel_resets != own_resets)
+		if (opt.fix_checks && opt.nr_devs && res[i].kernel_resets != own_resets)
 			ksft_print_msg("run %d: the kernel counted %" PRId64 " resets, %" PRId64 " without QEMU\n",
 				       i + 1, res[i].kernel_resets, own_resets);
 		ok_map &= res[i].got_marker && res[i].maps && !res[i].uncovered;
@@ -1446,7 +1453,7 @@ int main(int argc, char *argv[])
 		ksft_print_msg("on/off: first guest line %.2fx, user space %.2fx (reported, not asserted)\n",
 			       res[1].first_line / res[0].first_line,
 			       res[1].userspace / res[0].userspace);
-	if (opt.fixes && opt.nr_devs && qemu_has_prop("-device", "vfio-pci", "x-parallel-reset")) {
+	if (opt.fix_checks && opt.nr_devs && qemu_has_prop("-device", "vfio-pci", "x-parallel-reset")) {
 		parallel = parallel_resets(log, log_path, parallel_why, sizeof(parallel_why));
 		nested = reset_nested(log_path, nested_why, sizeof(nested_why));
 	} else {
@@ -1464,7 +1471,7 @@ int main(int argc, char *argv[])
 		ksft_test_result_skip_named("qemu_create.ram_mapped",
 					    "no device: nothing is DMA-mapped\n");
 	ksft_test_result(ok_exit, "qemu_create.qemu_exit\n");
-	if (opt.fixes && opt.nr_devs) {
+	if (opt.fix_checks && opt.nr_devs) {
 		ksft_test_result(ok_once, "qemu_create.ram_mapped_once\n");
 		ksft_test_result(ok_resets, "qemu_create.resets_once\n");
 		if (parallel == KSFT_SKIP)
