@@ -5,7 +5,9 @@
 # devices-<n>.  Medians of the runs that reached guest user space.  mawk: the
 # two quoted leading fields (label, kernel) are taken off before splitting.
 #
-# Usage: awk -f qemu.awk raw/*/qemu.csv >section.md
+# fmt() and ratio() come from results.awk.
+#
+# Usage: awk -f results.awk -f qemu.awk raw/*/qemu.csv >section.md
 
 function median(s,   v, n, i, j, t) {
 	n = split(s, v, " ")
@@ -16,16 +18,6 @@ function median(s,   v, n, i, j, t) {
 			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
 		}
 	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-}
-
-function fmt(v) {
-	return v == "-" ? "-" : sprintf("%.2f", v)
-}
-
-function ratio(a, b) {
-	if (a == "-" || b == "-" || b + 0 == 0)
-		return "-"
-	return sprintf(a / b < 0.1 ? "%.3fx" : "%.2fx", a / b)
 }
 
 # Least-squares slope of first_line_s over GiB for one column and backing.
@@ -132,11 +124,11 @@ END {
 		s = "| " BACK[b]
 		for (i = 1; i <= 4; i++) {
 			v = slope(COLS[i], BACK[b])
-			S[i] = v
+			SL[i] = v
 			s = s " | " (v == "-" ? "-" : sprintf("%.3f", v))
 		}
-		r = ratio(S[4], S[1])
-		met = r == "-" ? "-" : (S[4] / S[1] <= 0.05 ? "met" : "not met")
+		r = ratio(SL[4], SL[1])
+		met = r == "-" ? "-" : (SL[4] / SL[1] <= 0.05 ? "met" : "not met")
 		print s " | " r " | " met " |"
 	}
 	if (ndev) {

@@ -46,7 +46,7 @@ awk -v OUT="$OUT" -v phases="$phases" -v groups="$(groups '')" \
 # model VMM's, as the client that counts.
 qcsvs=("$OUT"/raw/*/qemu.csv)
 if [ ${#qcsvs[@]} -gt 0 ]; then
-	awk -f "$BENCH/qemu.awk" "${qcsvs[@]}" >"$D/qemu.md"
+	awk -f "$BENCH/results.awk" -f "$BENCH/qemu.awk" "${qcsvs[@]}" >"$D/qemu.md"
 	awk -v q="$D/qemu.md" '/^## Creation time vs RAM/ && !done {
 			while ((getline l < q) > 0) print l
 			done = 1
