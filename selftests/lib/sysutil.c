@@ -103,6 +103,50 @@ int meminfo_kb(const char *field, uint64_t *kb)
 	return keyed_u64("/proc/meminfo", field, ":", kb);
 }
 
+uint64_t zone_free_kb(const char *name)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	char line[256], zone[32];
+	uint64_t pages, kb = 0;
+	bool in = false;
+
+	TEST_ASSERT(f, "/proc/zoneinfo: errno %d", errno);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %*d, zone %31s", zone) == 1)
+			in = !strcmp(zone, name);
+		else if (in && sscanf(line, " pages free %" SCNu64, &pages) == 1)
+			kb += pages * (getpagesize() >> 10);
+	}
+	fclose(f);
+	return kb;
+}
+
+uint64_t pagetype_free_kb(const char *zone, const char *type, unsigned int min_order, bool above)
+{
+	FILE *f = fopen("/proc/pagetypeinfo", "r");
+	char line[512], z[32], t[32];
+	uint64_t kb = 0;
+
+	TEST_ASSERT(f, "/proc/pagetypeinfo: errno %d", errno);
+	/* "Node    0, zone   Normal, type      Movable   n0 n1 ... n10" */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long nr;
+		unsigned int order = 0;
+		char *p;
+		int n;
+
+		if (sscanf(line, "Node %*d, zone %31[^,], type %31s%n", z, t, &n) != 2)
+			continue;
+		if (strcmp(z + strspn(z, " "), zone) || strcmp(t, type))
+			continue;
+		for (p = line + n; sscanf(p, "%lu%n", &nr, &n) == 1; p += n, order++)
+			if ((order >= min_order) == above)
+				kb += (uint64_t)nr << order << (__builtin_ctz(getpagesize()) - 10);
+	}
+	fclose(f);
+	return kb;
+}
+
 void pin_acct_read(struct pin_acct *p)
 {
 	int r;

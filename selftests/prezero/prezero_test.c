@@ -925,25 +925,6 @@ TEST_F_TIMEOUT(perf, vfio_map_again, 900)
 		       (unsigned long)d[0], pages);
 }
 
-/* Free memory of the zones named @name (summed over nodes), in KiB. */
-static uint64_t zone_free_kb(const char *name)
-{
-	FILE *f = fopen("/proc/zoneinfo", "r");
-	char line[256], zone[32];
-	uint64_t pages, kb = 0;
-	bool in = false;
-
-	TEST_ASSERT(f, "/proc/zoneinfo: errno %d", errno);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Node %*d, zone %31s", zone) == 1)
-			in = !strcmp(zone, name);
-		else if (in && sscanf(line, " pages free %lu", &pages) == 1)
-			kb += pages * (getpagesize() >> 10);
-	}
-	fclose(f);
-	return kb;
-}
-
 /*
  * Memory freed a moment ago is dirty and kprezerod has not reached it yet,
  * while other free memory is already zero: the next VM created right after
@@ -956,11 +937,18 @@ static uint64_t zone_free_kb(const char *name)
  * pages the fault-in took, at most a tenth cleared on the spot, at least
  * nine tenths served pre-zeroed (the counters are system-wide; other
  * allocations meanwhile can only make "cleared" larger, so a pass is not
- * helped by them).
+ * helped by them).  The # lines carry what a failure needs: ZONE_NORMAL's
+ * free memory by migratetype, and the blocks kprezerod gave back
+ * unfinished meanwhile (prezero_given_back).  It failed in the full perf
+ * run, now and then, while the page tables of the fault-in (unmovable)
+ * missed the zeroed blocks: each miss stopped the exchange on that CPU for
+ * every migratetype for the rest of the jiffy.
  */
 TEST_F_TIMEOUT(perf, zeroed_first, 900)
 {
-	uint64_t pages = perf_size / getpagesize(), free_kb, skipped, cleared;
+	uint64_t pages = perf_size / getpagesize(), free_kb, skipped, cleared, min_order;
+	uint64_t gb0, gb;
+	bool have_gb;
 	struct prezero_counters a, b;
 	struct hostmem dirty, m;
 	struct phase_clock c;
@@ -980,7 +968,15 @@ TEST_F_TIMEOUT(perf, zeroed_first, 900)
 		SKIP(return, "ZONE_NORMAL has %lu MiB free: less than 3 x %zu MiB", free_kb >> 10,
 		     perf_size >> 20);
 	ASSERT_EQ(0, sys_write_str(PREZERO_DIR "/rate_limit_mb", "1"));
+	ASSERT_EQ(0, sys_read_u64(PREZERO_DIR "/min_order", &min_order));
+	ksft_print_msg("ZONE_NORMAL free, in blocks of order >= %lu (cleared) / below: movable %lu / %lu MiB, unmovable %lu / %lu MiB\n",
+		       (unsigned long)min_order,
+		       (unsigned long)pagetype_free_kb("Normal", "Movable", min_order, true) >> 10,
+		       (unsigned long)pagetype_free_kb("Normal", "Movable", min_order, false) >> 10,
+		       (unsigned long)pagetype_free_kb("Normal", "Unmovable", min_order, true) >> 10,
+		       (unsigned long)pagetype_free_kb("Normal", "Unmovable", min_order, false) >> 10);
 
+	have_gb = !vmstat_read("prezero_given_back", &gb0);
 	hostmem_alloc(&dirty, variant->backing, perf_size);
 	memset(dirty.addr, 0x5a, perf_size);
 	hostmem_free(&dirty);
@@ -994,6 +990,9 @@ TEST_F_TIMEOUT(perf, zeroed_first, 900)
 
 	skipped = b.skipped - a.skipped;
 	cleared = b.cleared - a.cleared;
+	if (have_gb && !vmstat_read("prezero_given_back", &gb))
+		ksft_print_msg("kprezerod gave back %lu blocks unfinished from the dirtying to the end of the fault-in\n",
+			       (unsigned long)(gb - gb0));
 	ksft_print_msg("%s fault-in of %zu MiB right after %zu MiB were dirtied and freed: %lu MiB handed out pre-zeroed, %lu MiB cleared on the spot, %.3fs\n",
 		       vm_mem_backing_src_alias(variant->backing)->name, perf_size >> 20,
 		       perf_size >> 20, skipped >> 8, cleared >> 8, ns_to_s(t));

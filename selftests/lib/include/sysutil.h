@@ -22,6 +22,15 @@ int vmstat_read(const char *name, uint64_t *val);
 int proc_status_kb(const char *field, uint64_t *kb);
 /* A /proc/meminfo field in kB; -ENOENT if absent. */
 int meminfo_kb(const char *field, uint64_t *kb);
+/* Free memory of the zones named @zone ("Normal"), summed over nodes, in kB. */
+uint64_t zone_free_kb(const char *zone);
+/*
+ * Free memory on the free lists of @zone, migratetype @type ("Movable"), in
+ * blocks of order @min_order and above (@above) or below it (!@above),
+ * summed over nodes, in kB, from /proc/pagetypeinfo (root only).  Per-cpu
+ * lists are not counted.
+ */
+uint64_t pagetype_free_kb(const char *zone, const char *type, unsigned int min_order, bool above);
 
 /*
  * Long-term pin accounting of this process and the system.  Reading folds
