@@ -42,6 +42,8 @@ void prezero_counters(struct prezero_counters *c)
 		    "/proc/vmstat has no prezero_* counters");
 	if (vmstat_read("thp_fault_alloc", &c->thp_faults))
 		c->thp_faults = 0;
+	if (vmstat_read("prezero_given_back", &c->given_back))
+		c->given_back = 0;
 	c->allocated = 0;
 	for (int i = 0; i < 4; i++) {
 		static const char * const zones[] = { "dma", "dma32", "normal", "movable" };

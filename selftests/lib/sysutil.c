@@ -121,13 +121,14 @@ uint64_t zone_free_kb(const char *name)
 	return kb;
 }
 
-uint64_t pagetype_free_kb(const char *zone, const char *type, unsigned int min_order, bool above)
+void pagetype_free_kb(const char *zone, const char *type, unsigned int min_order,
+		      uint64_t *above_kb, uint64_t *below_kb)
 {
 	FILE *f = fopen("/proc/pagetypeinfo", "r");
 	char line[512], z[32], t[32];
-	uint64_t kb = 0;
 
 	TEST_ASSERT(f, "/proc/pagetypeinfo: errno %d", errno);
+	*above_kb = *below_kb = 0;
 	/* "Node    0, zone   Normal, type      Movable   n0 n1 ... n10" */
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long nr;
@@ -140,11 +141,10 @@ uint64_t pagetype_free_kb(const char *zone, const char *type, unsigned int min_o
 		if (strcmp(z + strspn(z, " "), zone) || strcmp(t, type))
 			continue;
 		for (p = line + n; sscanf(p, "%lu%n", &nr, &n) == 1; p += n, order++)
-			if ((order >= min_order) == above)
-				kb += (uint64_t)nr << order << (__builtin_ctz(getpagesize()) - 10);
+			*(order >= min_order ? above_kb : below_kb) +=
+				(uint64_t)nr << order << (__builtin_ctz(getpagesize()) - 10);
 	}
 	fclose(f);
-	return kb;
 }
 
 void pin_acct_read(struct pin_acct *p)

@@ -947,9 +947,8 @@ TEST_F_TIMEOUT(perf, vfio_map_again, 900)
 TEST_F_TIMEOUT(perf, zeroed_first, 900)
 {
 	uint64_t pages = perf_size / getpagesize(), free_kb, skipped, cleared, min_order;
-	uint64_t gb0, gb;
-	bool have_gb;
-	struct prezero_counters a, b;
+	uint64_t mov[2], unmov[2];
+	struct prezero_counters before, a, b;
 	struct hostmem dirty, m;
 	struct phase_clock c;
 	int64_t t;
@@ -969,14 +968,14 @@ TEST_F_TIMEOUT(perf, zeroed_first, 900)
 		     perf_size >> 20);
 	ASSERT_EQ(0, sys_write_str(PREZERO_DIR "/rate_limit_mb", "1"));
 	ASSERT_EQ(0, sys_read_u64(PREZERO_DIR "/min_order", &min_order));
+	pagetype_free_kb("Normal", "Movable", min_order, &mov[0], &mov[1]);
+	pagetype_free_kb("Normal", "Unmovable", min_order, &unmov[0], &unmov[1]);
 	ksft_print_msg("ZONE_NORMAL free, in blocks of order >= %lu (cleared) / below: movable %lu / %lu MiB, unmovable %lu / %lu MiB\n",
-		       (unsigned long)min_order,
-		       (unsigned long)pagetype_free_kb("Normal", "Movable", min_order, true) >> 10,
-		       (unsigned long)pagetype_free_kb("Normal", "Movable", min_order, false) >> 10,
-		       (unsigned long)pagetype_free_kb("Normal", "Unmovable", min_order, true) >> 10,
-		       (unsigned long)pagetype_free_kb("Normal", "Unmovable", min_order, false) >> 10);
+		       (unsigned long)min_order, (unsigned long)mov[0] >> 10,
+		       (unsigned long)mov[1] >> 10, (unsigned long)unmov[0] >> 10,
+		       (unsigned long)unmov[1] >> 10);
 
-	have_gb = !vmstat_read("prezero_given_back", &gb0);
+	prezero_counters(&before);
 	hostmem_alloc(&dirty, variant->backing, perf_size);
 	memset(dirty.addr, 0x5a, perf_size);
 	hostmem_free(&dirty);
@@ -990,9 +989,8 @@ TEST_F_TIMEOUT(perf, zeroed_first, 900)
 
 	skipped = b.skipped - a.skipped;
 	cleared = b.cleared - a.cleared;
-	if (have_gb && !vmstat_read("prezero_given_back", &gb))
-		ksft_print_msg("kprezerod gave back %lu blocks unfinished from the dirtying to the end of the fault-in\n",
-			       (unsigned long)(gb - gb0));
+	ksft_print_msg("kprezerod gave back %lu blocks unfinished from the dirtying to the end of the fault-in\n",
+		       (unsigned long)(b.given_back - before.given_back));
 	ksft_print_msg("%s fault-in of %zu MiB right after %zu MiB were dirtied and freed: %lu MiB handed out pre-zeroed, %lu MiB cleared on the spot, %.3fs\n",
 		       vm_mem_backing_src_alias(variant->backing)->name, perf_size >> 20,
 		       perf_size >> 20, skipped >> 8, cleared >> 8, ns_to_s(t));

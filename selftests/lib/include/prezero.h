@@ -18,6 +18,7 @@ struct prezero_counters {
 	uint64_t cleared;	/* prezero_alloc_cleared */
 	uint64_t thp_faults;	/* thp_fault_alloc */
 	uint64_t allocated;	/* pgalloc_*: pages the page allocator handed out */
+	uint64_t given_back;	/* prezero_given_back, 0 on kernels without it */
 };
 
 /* NULL if this kernel has the controls, else why not. */

@@ -25,12 +25,13 @@ int meminfo_kb(const char *field, uint64_t *kb);
 /* Free memory of the zones named @zone ("Normal"), summed over nodes, in kB. */
 uint64_t zone_free_kb(const char *zone);
 /*
- * Free memory on the free lists of @zone, migratetype @type ("Movable"), in
- * blocks of order @min_order and above (@above) or below it (!@above),
- * summed over nodes, in kB, from /proc/pagetypeinfo (root only).  Per-cpu
- * lists are not counted.
+ * Free memory on the free lists of @zone, migratetype @type ("Movable"),
+ * summed over nodes, in kB, from one read of /proc/pagetypeinfo (root
+ * only): in blocks of order @min_order and above in *@above_kb, below it in
+ * *@below_kb.  Per-cpu lists are not counted.
  */
-uint64_t pagetype_free_kb(const char *zone, const char *type, unsigned int min_order, bool above);
+void pagetype_free_kb(const char *zone, const char *type, unsigned int min_order,
+		      uint64_t *above_kb, uint64_t *below_kb);
 
 /*
  * Long-term pin accounting of this process and the system.  Reading folds
