@@ -39,8 +39,9 @@
 #   BENCH_KERNELS   which boots                     [base patched shadow iof]
 #   BENCH_OUT       output directory        [results/<date>-<kver>-<machine>]
 #   BENCH_QEMU      0: no real-QEMU runs (qemu_create_test) [1]
-#   BENCH_QEMU_SIZES, BENCH_QEMU_BACKINGS  their RAM sweep and backings
-#                   [BENCH_SIZES] [thp 4k hugetlb2m]
+#   BENCH_QEMU_SIZES, BENCH_QEMU_BACKINGS, BENCH_QEMU_REPS  their RAM sweep,
+#                   backings and repetitions
+#                   [BENCH_SIZES] [thp 4k hugetlb2m] [BENCH_REPS]
 #   BENCH_HOST      1: on this host, no runner (above)     [0]
 #   VFIO_SELFTESTS_BDF  with BENCH_HOST=1: the devices, space-separated
 set -euo pipefail
@@ -190,7 +191,9 @@ make -s -C "$TOP" deps
 make -s -C "$TOP" kernel
 make -s -C "$TOP" kernel KVARIANT=base
 make -s -C "$TOP" selftests
-echo "   kernels and suite: $((SECONDS - t))s"
+# The patched QEMU, for the real-QEMU rows (BENCH_QEMU=0: not needed).
+[ "${BENCH_QEMU:-1}" = 0 ] || make -s -C "$TOP" qemu
+echo "   kernels, suite and QEMU: $((SECONDS - t))s"
 
 kver=$(cat "$(kobj_dir patched)/kernel.release")
 machine="$(nproc)cpu-$(((host_mib + 1023) / 1024))g-tcg"
@@ -211,6 +214,12 @@ mkdir -p "$OUT"
 	echo "devices=$BENCH_DEVICES"
 	echo "backings=$BENCH_BACKINGS"
 	echo "reps=$BENCH_REPS"
+	if [ "${BENCH_QEMU:-1}" = 1 ]; then
+		echo "qemu_sizes=${BENCH_QEMU_SIZES:-${sizes[*]}}"
+		echo "qemu_backings=${BENCH_QEMU_BACKINGS:-thp 4k hugetlb2m}"
+		echo "qemu_reps=${BENCH_QEMU_REPS:-$BENCH_REPS}"
+		echo "qemu_patched=$("$BUILD/qemu/qemu-system-x86_64" --version 2>/dev/null | head -1), patches/qemu: $(grep -c . "$TOP/patches/qemu/series") patch(es)"
+	fi
 	echo "commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$OUT/meta.txt"
 
@@ -231,7 +240,7 @@ for k in "${kernels[@]}"; do
 	KVARIANT=$variant VMTEST_MEM=${guest_mib}M VMTEST_NODES=2 VMTEST_CPUS=2 \
 		VMTEST_DEVICES="virtio:4 ivshmem:1G edu" VMTEST_APPEND="$append" \
 		VMTEST_TIMEOUT=${BENCH_TIMEOUT:-7200} VMTEST_RESULTS="$OUT/boot-$k" \
-		VMTEST_ENV="BENCH_SIZES BENCH_DEVICES BENCH_BACKINGS BENCH_REPS BENCH_PROFILE BENCH_QEMU BENCH_QEMU_SIZES BENCH_QEMU_BACKINGS" \
+		VMTEST_ENV="BENCH_SIZES BENCH_DEVICES BENCH_BACKINGS BENCH_REPS BENCH_PROFILE BENCH_QEMU BENCH_QEMU_SIZES BENCH_QEMU_BACKINGS BENCH_QEMU_REPS" \
 		"$TOP/scripts/vmtest.sh" "$TOP/bench/guest-bench.sh" "$k" || rc=$?
 	# Only this boot's results are replaced: BENCH_KERNELS=base redoes one.
 	rm -rf "$OUT/raw/$k"

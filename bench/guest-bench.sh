@@ -18,7 +18,7 @@
 # Environment (set by bench.sh): BENCH_SIZES, BENCH_DEVICES, BENCH_BACKINGS,
 # BENCH_REPS, BENCH_PROFILE (1: perf profile of one creation per profile),
 # BENCH_QEMU (0: no real-QEMU runs), BENCH_QEMU_SIZES [BENCH_SIZES],
-# BENCH_QEMU_BACKINGS [thp 4k hugetlb2m].
+# BENCH_QEMU_BACKINGS [thp 4k hugetlb2m], BENCH_QEMU_REPS [BENCH_REPS].
 set -uo pipefail
 case "${1:-}" in base|patched|shadow|iof) ;; *) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;; esac
 MODE=$1
@@ -235,7 +235,8 @@ fi
 #    pre-zeroing on, kprezerod catches up before each run (-P on).
 QC=$KSFT/qemu_create/qemu_create_test
 PQ=$TOP/build/qemu/qemu-system-x86_64
-# qrun GROUP ARGS...: qemu_create_test REPS times, Debian's QEMU, then the
+QREPS=${BENCH_QEMU_REPS:-$REPS}
+# qrun GROUP ARGS...: qemu_create_test QREPS times, Debian's QEMU, then the
 # patched one; rows in raw/qemu.csv, labelled debian:GROUP and patched:GROUP.
 qrun() {
 	local group=$1 r q qargs pz=keep rc
@@ -246,14 +247,20 @@ qrun() {
 		debian) qargs=() ;;
 		patched) [ -x "$PQ" ] || continue; qargs=(-q "$PQ" -x) ;;
 		esac
-		say "qemu $q:$group: qemu_create_test ${qargs[*]} $* (x$REPS)"
-		for ((r = 1; r <= REPS; r++)); do
+		say "qemu $q:$group: qemu_create_test ${qargs[*]} $* (x$QREPS)"
+		for ((r = 1; r <= QREPS; r++)); do
 			rc=0
 			"$QC" "${qargs[@]}" -P "$pz" -c "$OUT/qemu.csv" -l "$q:$group" \
 				-o "/tmp/qemu_create-$q-$group.log" "$@" >>"$OUT/qemu-$q-$group.ktap" 2>&1 || rc=$?
 			if [ $rc != 0 ]; then
 				failures=$((failures + 1))
-				say "qemu $q:$group: run $r FAILED (exit $rc), see raw/qemu-$q-$group.ktap"
+				# The guest's serial output and QEMU's trace and
+				# messages of a failed run are kept (not those of
+				# the runs that passed: 50 KiB each).
+				for f in "/tmp/qemu_create-$q-$group.log"*; do
+					cp "$f" "$OUT/failed-run$r-${f#/tmp/}"
+				done
+				say "qemu $q:$group: run $r FAILED (exit $rc), see raw/qemu-$q-$group.ktap and raw/failed-run$r-qemu_create-$q-$group.log*"
 			fi
 		done
 	done

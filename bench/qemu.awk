@@ -5,9 +5,12 @@
 # devices-<n>.  Medians of the runs that reached guest user space.  mawk: the
 # two quoted leading fields (label, kernel) are taken off before splitting.
 #
-# fmt() and ratio() come from results.awk.
+# fmt() and ratio() come from results.awk.  With -v data=DIR it also writes
+# DIR/qemu.tsv (column, group, runs, median, min, max of first_line_s: the
+# cover letter's numbers) and DIR/qemu-ram.dat (a gnuplot block per backing:
+# GiB, then the median of each of the four columns, "-" where none ran).
 #
-# Usage: awk -f results.awk -f qemu.awk raw/*/qemu.csv >section.md
+# Usage: awk -f results.awk -f qemu.awk [-v data=DIR] raw/*/qemu.csv >section.md
 
 function median(s,   v, n, i, j, t) {
 	n = split(s, v, " ")
@@ -34,6 +37,18 @@ function slope(c, b,   i, x, y, n, sx, sy, sxx, sxy, v) {
 	if (n < 2 || n * sxx == sx * sx)
 		return "-"
 	return (n * sxy - sx * sy) / (n * sxx - sx * sx)
+}
+
+# extreme(s, want_max): the smallest or largest of a space-separated list.
+function extreme(s, want_max,   v, n, i, m) {
+	n = split(s, v, " ")
+	if (!n)
+		return "-"
+	m = v[1]
+	for (i = 2; i <= n; i++)
+		if (want_max ? v[i] + 0 > m + 0 : v[i] + 0 < m + 0)
+			m = v[i]
+	return m
 }
 
 function cell(c, g) {
@@ -139,7 +154,7 @@ END {
 		for (i = 1; i <= ndev; i++)
 			print row(DEV[i], "devices-" DEV[i])
 		print ""
-		s = "| 4 / 1 devices"
+		s = "| " DEV[ndev] " / " DEV[1] " devices"
 		for (i = 1; i <= 4; i++)
 			s = s " | " ratio(cell(COLS[i], "devices-" DEV[ndev]), cell(COLS[i], "devices-" DEV[1]))
 		print "| | base + Debian | base + patched QEMU | patched + Debian | patched + patched QEMU |"
@@ -164,4 +179,24 @@ END {
 			      ratio(cell(COLS[1], g), cell(COLS[4], g)) " faster (goal >= 3x)."
 		}
 	print ""
+	if (data == "")
+		exit
+	print "column\tgroup\truns\tfirst_line_s\tmin\tmax" >(data "/qemu.tsv")
+	close(data "/qemu.tsv")
+	for (k in T) {	# sorted, so that a rerun's file compares line by line
+		split(k, kp, SUBSEP)
+		print kp[1] "\t" kp[2] "\t" split(T[k], tmp, " ") "\t" median(T[k]) "\t" \
+		      extreme(T[k], 0) "\t" extreme(T[k], 1) | ("sort >>" data "/qemu.tsv")
+	}
+	close("sort >>" data "/qemu.tsv")
+	for (b = 1; b <= nback; b++) {
+		print "# " BACK[b] ": GiB, " COLS[1] ", " COLS[2] ", " COLS[3] ", " COLS[4] >(data "/qemu-ram.dat")
+		for (i = 1; i <= nsizes; i++) {
+			s = MIB[SIZE[i]] / 1024
+			for (c = 1; c <= 4; c++)
+				s = s "\t" cell(COLS[c], "ram-" SIZE[i] "-" BACK[b])
+			print s >(data "/qemu-ram.dat")
+		}
+		print "\n" >(data "/qemu-ram.dat")
+	}
 }

@@ -24,7 +24,8 @@ S=$D/summary.tsv
 shopt -s nullglob
 csvs=()
 for f in "$OUT"/raw/*/*.csv; do
-	case ${f##*/} in patch-rmap_skip_empty.csv) continue ;; esac
+	# Not vm_create_test's: the rmap switch's and real QEMU's (below).
+	case ${f##*/} in patch-rmap_skip_empty.csv | qemu.csv) continue ;; esac
 	csvs+=("$f")
 done
 [ ${#csvs[@]} -gt 0 ] || die "no vm_create CSV under $OUT/raw"
@@ -46,7 +47,8 @@ awk -v OUT="$OUT" -v phases="$phases" -v groups="$(groups '')" \
 # model VMM's, as the client that counts.
 qcsvs=("$OUT"/raw/*/qemu.csv)
 if [ ${#qcsvs[@]} -gt 0 ]; then
-	awk -f "$BENCH/results.awk" -f "$BENCH/qemu.awk" "${qcsvs[@]}" >"$D/qemu.md"
+	rm -f "$D/qemu.tsv" "$D/qemu-ram.dat"
+	awk -v data="$D" -f "$BENCH/results.awk" -f "$BENCH/qemu.awk" "${qcsvs[@]}" >"$D/qemu.md"
 	awk -v q="$D/qemu.md" '/^## Creation time vs RAM/ && !done {
 			while ((getline l < q) > 0) print l
 			done = 1
@@ -114,6 +116,24 @@ if command -v gnuplot >/dev/null; then
 		set logscale y
 		set yrange [*:*]
 		plot "$D/backing.dat" u 2:xtic(1) t "base kernel", "" u 3 t "patched kernel"
+		EOF
+		[ -s "$D/qemu-ram.dat" ] || continue
+		gnuplot <<-EOF
+		$tset
+		set grid ytics
+		set key top left
+		set datafile missing "-"
+		set output "$OUT/charts/qemu-vs-ram.$term"
+		set title "Real QEMU: QEMU start to the guest's first line vs guest RAM, 1 FLR device + 1 GiB BAR\n$title_suffix"
+		set xlabel "guest RAM (GiB)"
+		set logscale x 2
+		set ylabel "seconds (median)"
+		set yrange [0:*]
+		backs = "$(sed -n 's/^# \([^:]*\):.*/\1/p' "$D/qemu-ram.dat" | tr '\n' ' ')"
+		plot for [i=1:words(backs)] "$D/qemu-ram.dat" index i-1 u 1:2 w lp dt 2 lc i \\
+			t word(backs, i)." base kernel + Debian QEMU", \\
+		     for [i=1:words(backs)] "" index i-1 u 1:5 w lp lw 2 lc i \\
+			t word(backs, i)." patched kernel + patched QEMU"
 		EOF
 	done 2>"$D/gnuplot.log" || warn "gnuplot failed: see $D/gnuplot.log"
 else
