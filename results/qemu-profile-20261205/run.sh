@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2043
 # Real QEMU with every fix on (patched kernel, pre-zeroing caught up,
 # patches/qemu -x), 2 GiB 4K and THP, 1 FLR device + BAR: one unprofiled
 # run, then one under perf record -a -g (the whole guest: QEMU's threads,
@@ -7,7 +9,7 @@ T=$VMTEST_TOP/build/kselftest_install/qemu_create/qemu_create_test
 PQ=$VMTEST_TOP/build/qemu/qemu-system-x86_64
 R=$VMTEST_RESULTS
 D="0000:01:00.0 0000:05:00.0"
-for b in 4k; do
+for b in 4k; do	# thp too: "for b in 4k thp" (not run: time)
 	echo "# ==== $b, unprofiled"
 	"$T" -q "$PQ" -x -m 2G -b $b -P on -c "$R/qemu.csv" -l "plain-$b" -o "$R/plain-$b.log" $D |
 		grep -E '^# (on|QEMU)|^(not )?ok'
