@@ -20,17 +20,12 @@ n=$(git -C "$SRC" rev-list --count "$BASE_TAG..HEAD")
 sizes=$(groups ram- | sed 's/^ram-//')
 largest=$(echo "$sizes" | tail -1)
 
-# Real QEMU (bench/qemu.awk's data/qemu.tsv): qget COLUMN GROUP prints the
-# median first-line time, or "-".
+# The real-QEMU table, from bench/qemu.awk's data/qemu.tsv: base kernel +
+# Debian's QEMU against the patched kernel + patched QEMU, per backing and
+# size (sizes as the bench ran them); one awk, with results.awk's fmt() and
+# ratio().
 Q=$OUT/data/qemu.tsv
-qget() {
-	[ -f "$Q" ] || { echo -; return; }
-	awk -F'\t' -v c="$1" -v g="$2" '$1 == c && $2 == g { v = $4 } END { print v == "" ? "-" : v }' "$Q"
-}
-# The real-QEMU table: base kernel + Debian's QEMU against the patched
-# kernel + patched QEMU, per backing and size (sizes as the bench ran them).
 qemu_table() {
-	local g s b
 	[ -s "$Q" ] || return 0
 	cat <<-EOF
 	With real QEMU, the talk's metric (QEMU start to the guest kernel's first
@@ -41,14 +36,15 @@ qemu_table() {
 	  RAM     backing   base kernel     patched kernel
 	                    Debian QEMU     patched QEMU     ratio
 	EOF
-	awk -F'\t' 'NR > 1 && $2 ~ /^ram-/ { print $2 }' "$Q" | sort -u |
-		awk -F- '{ print $3, $2 }' | sort -k1,1 -k2,2h |
-		while read -r b s; do
-			g=ram-$s-$b
-			printf '  %-7s %-9s %-15s %-16s %s\n' "$s" "$b" \
-				"$(fmt "$(qget base+debian "$g")")" "$(fmt "$(qget patched+patched "$g")")" \
-				"$(ratio "$(qget patched+patched "$g")" "$(qget base+debian "$g")")"
-		done
+	# backing, MiB, size, base + Debian, patched + patched; by backing and MiB
+	awk -F'\t' '$2 ~ /^ram-/ && ($1 == "base+debian" || $1 == "patched+patched") {
+			split($2, g, "-"); mib = g[2] + 0; if (g[2] ~ /G$/) mib *= 1024
+			k = g[3] " " mib " " g[2]; keys[k] = 1; v[k, $1] = $4
+		}
+		END { for (k in keys) print k, ((k, "base+debian") in v ? v[k, "base+debian"] : "-"),
+			((k, "patched+patched") in v ? v[k, "patched+patched"] : "-") }' "$Q" |
+		sort -k1,1 -k2,2n |
+		awk -f "$TOP/bench/results.awk" -f <(echo '{ printf "  %-7s %-9s %-15s %-16s %s\n", $3, $1, fmt($4), fmt($5), ratio($5, $4) }')
 	echo
 	echo "The model VMM below (vm_create_test) attributes the time to its causes."
 	echo

@@ -319,8 +319,7 @@ stall_dump() {
 
 # Run QEMU once.  It is killed when user space has been silent on the
 # console for VMTEST_STALL seconds (a hung guest; every test prints
-# progress) or, if
-# VMTEST_TIMEOUT is set, when that much time has passed.  Sets qrc: QEMU's
+# progress) or, if VMTEST_TIMEOUT is set, when that much time has passed.  Sets qrc: QEMU's
 # exit status, or 124 when the guard killed it (stall_why says why).
 run_guest() {
 	local size last moved cg=""
