@@ -44,6 +44,8 @@ void prezero_counters(struct prezero_counters *c)
 		c->thp_faults = 0;
 	if (vmstat_read("prezero_given_back", &c->given_back))
 		c->given_back = 0;
+	if (vmstat_read("prezero_drains", &c->drains))
+		c->drains = 0;
 	c->allocated = 0;
 	for (int i = 0; i < 4; i++) {
 		static const char * const zones[] = { "dma", "dma32", "normal", "movable" };

@@ -8,6 +8,11 @@
  *               change nothing; good ones round-trip.
  *   worker      kprezerod clears freed memory until pending_kb is 0; its CPU
  *               time is reported.
+ *   drain_backoff
+ *               where frees give kprezerod a little work all the time, its
+ *               drains of the per-cpu lists back off (counted in
+ *               prezero_drains, bounded by log2 of the time and the resets
+ *               the work allows), instead of one a second for ever.
  *   pending_read_cost
  *               reading pending_kb costs the same with 2000 free huge pages
  *               as with none (<= 1.5x, medians of 3 x 2000 reads): counters,
@@ -42,6 +47,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -188,6 +194,78 @@ TEST(worker_catches_up)
 	EXPECT_LE(perf_size / 4096, after.zeroed - before.zeroed + (after.allocated - before.allocated))
 		TH_LOG("kprezerod cleared %lu pages and %lu were allocated, of the %zu freed dirty",
 		       after.zeroed - before.zeroed, after.allocated - before.allocated, perf_size / 4096);
+}
+
+/*
+ * Review finding (drains): after every wakeup that found work, kprezerod
+ * drains the per-cpu lists of every CPU, to get at blocks that a page held
+ * there keeps from merging (a VM's teardown).  Where frees give it a little
+ * work all the time, that was a drain a second, for ever, each one sending
+ * every CPU's cached pages back to the buddy lists.  The rule now: the next
+ * drain is allowed a second after the last if that one exposed a pageblock
+ * per online CPU of new blocks, or kprezerod cleared 1/128 of RAM since, or
+ * after a quiet spell; else the interval doubles with each drain, up to
+ * 64 s.  So: with min_order at the pageblock order, DRAIN_ROUNDS rounds,
+ * each freeing one dirty 2 MiB block, waiting for kprezerod to clear it and
+ * pausing past the 1 s interval.  Asserted: kprezerod cleared something in
+ * most rounds (or the test proves nothing), and drained at most
+ * (1 + resets) * (1 + log2(seconds + 2)) + 1 times, where a reset takes
+ * 1/128 of RAM cleared or a pageblock per CPU cleared beyond the test's
+ * own blocks (counted, not assumed).  The old rule drained once a round.
+ */
+#define DRAIN_ROUNDS	12
+
+TEST(drain_backoff)
+{
+	uint64_t memtotal_kb, zeroed, own, extra, volume, exposed, resets, bound, drains;
+	struct prezero_counters before, after;
+	unsigned int worked = 0, i;
+	struct phase_clock c;
+	struct knobs saved;
+	double secs;
+
+	if (vmstat_read("prezero_drains", &zeroed))
+		SKIP(return, "no prezero_drains in /proc/vmstat (a series without the drain count)");
+	ASSERT_EQ(0, meminfo_kb("MemTotal", &memtotal_kb));
+	knobs_save(&saved);
+	ASSERT_EQ(0, sys_write_str(PREZERO_DIR "/min_order", "9"));
+	ASSERT_EQ(0, prezero_set_enabled(true));
+	ASSERT_LE(0, prezero_wait_caught_up(PREZERO_STALL_S))
+		TH_LOG("kprezerod made no progress for %ds", PREZERO_STALL_S);
+	prezero_counters(&before);
+	phase_start(&c);
+	for (i = 0; i < DRAIN_ROUNDS; i++) {
+		struct prezero_counters a, b;
+
+		prezero_counters(&a);
+		dirty_and_free(VM_MEM_SRC_ANONYMOUS_THP, SZ_2M);
+		TEST_ASSERT(prezero_wait_caught_up(PREZERO_STALL_S) >= 0,
+			    "kprezerod made no progress for %ds", PREZERO_STALL_S);
+		/* Past the 1 s interval: the old rule would drain now. */
+		usleep(1100 * 1000);
+		prezero_counters(&b);
+		worked += b.zeroed != a.zeroed;
+	}
+	secs = ns_to_s(phase_stop(&c).wall_ns);
+	prezero_counters(&after);
+	knobs_restore(&saved);
+
+	zeroed = after.zeroed - before.zeroed;
+	own = DRAIN_ROUNDS * (SZ_2M / 4096);
+	extra = zeroed > own ? zeroed - own : 0;
+	volume = (memtotal_kb / 4) / 128;
+	exposed = (SZ_2M / 4096) * sysconf(_SC_NPROCESSORS_ONLN);
+	resets = zeroed / volume + extra / exposed;
+	bound = (1 + resets) * (1 + (uint64_t)log2(secs + 2)) + 1;
+	drains = after.drains - before.drains;
+	ksft_print_msg("%u rounds in %.1fs, %u with work: %lu pages cleared, %lu of them not the test's; %lu drains, bound %lu (%lu resets)\n",
+		       DRAIN_ROUNDS, secs, worked, zeroed, extra, drains, bound, resets);
+	ASSERT_LE(DRAIN_ROUNDS / 2, worked)
+		TH_LOG("kprezerod cleared nothing in %u of %u rounds: nothing to drain after",
+		       DRAIN_ROUNDS - worked, DRAIN_ROUNDS);
+	EXPECT_LE(drains, bound)
+		TH_LOG("%lu drains in %.1fs with %lu pages cleared: the drains do not back off",
+		       drains, secs, zeroed);
 }
 
 /*

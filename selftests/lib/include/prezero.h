@@ -19,6 +19,7 @@ struct prezero_counters {
 	uint64_t thp_faults;	/* thp_fault_alloc */
 	uint64_t allocated;	/* pgalloc_*: pages the page allocator handed out */
 	uint64_t given_back;	/* prezero_given_back, 0 on kernels without it */
+	uint64_t drains;	/* prezero_drains, 0 on kernels without it */
 };
 
 /* NULL if this kernel has the controls, else why not. */
