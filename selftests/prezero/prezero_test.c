@@ -202,22 +202,22 @@ TEST(worker_catches_up)
  * there keeps from merging (a VM's teardown).  Where frees give it a little
  * work all the time, that was a drain a second, for ever, each one sending
  * every CPU's cached pages back to the buddy lists.  The rule now: the next
- * drain is allowed a second after the last if that one exposed a pageblock
- * per online CPU of new blocks, or kprezerod cleared 1/128 of RAM since, or
- * after a quiet spell; else the interval doubles with each drain, up to
- * 64 s.  So: with min_order at the pageblock order, DRAIN_ROUNDS rounds,
- * each freeing one dirty 2 MiB block, waiting for kprezerod to clear it and
- * pausing past the 1 s interval.  Asserted: kprezerod cleared something in
- * most rounds (or the test proves nothing), and drained at most
- * (1 + resets) * (1 + log2(seconds + 2)) + 1 times, where a reset takes
- * 1/128 of RAM cleared or a pageblock per CPU cleared beyond the test's
- * own blocks (counted, not assumed).  The old rule drained once a round.
+ * drain is allowed a second after the last if 1/128 of RAM was freed or
+ * cleared since, or after a quiet spell; else the interval doubles with
+ * each drain, up to 64 s.  So: with min_order at the pageblock order,
+ * DRAIN_ROUNDS rounds, each freeing one dirty 2 MiB block, waiting for
+ * kprezerod to clear it and pausing past the 1 s interval.  Asserted:
+ * kprezerod cleared something in most rounds (or the test proves nothing),
+ * and drained at most (1 + resets) * (1 + log2(seconds + 2)) + 1 times,
+ * where a reset takes 1/128 of RAM freed (pgfree) or cleared (counted, not
+ * assumed).  The old rule drained once a round.
  */
-#define DRAIN_ROUNDS	12
+#define DRAIN_ROUNDS	16
 
 TEST(drain_backoff)
 {
-	uint64_t memtotal_kb, zeroed, own, extra, volume, exposed, resets, bound, drains;
+	uint64_t memtotal_kb, zeroed, own, extra, volume, resets, bound, drains;
+	uint64_t pgfree0, pgfree1;
 	struct prezero_counters before, after;
 	unsigned int worked = 0, i;
 	struct phase_clock c;
@@ -233,6 +233,7 @@ TEST(drain_backoff)
 	ASSERT_LE(0, prezero_wait_caught_up(PREZERO_STALL_S))
 		TH_LOG("kprezerod made no progress for %ds", PREZERO_STALL_S);
 	prezero_counters(&before);
+	ASSERT_EQ(0, vmstat_read("pgfree", &pgfree0));
 	phase_start(&c);
 	for (i = 0; i < DRAIN_ROUNDS; i++) {
 		struct prezero_counters a, b;
@@ -248,18 +249,19 @@ TEST(drain_backoff)
 	}
 	secs = ns_to_s(phase_stop(&c).wall_ns);
 	prezero_counters(&after);
+	ASSERT_EQ(0, vmstat_read("pgfree", &pgfree1));
 	knobs_restore(&saved);
 
 	zeroed = after.zeroed - before.zeroed;
 	own = DRAIN_ROUNDS * (SZ_2M / 4096);
 	extra = zeroed > own ? zeroed - own : 0;
 	volume = (memtotal_kb / 4) / 128;
-	exposed = (SZ_2M / 4096) * sysconf(_SC_NPROCESSORS_ONLN);
-	resets = zeroed / volume + extra / exposed;
+	resets = (pgfree1 - pgfree0) / volume + zeroed / volume;
 	bound = (1 + resets) * (1 + (uint64_t)log2(secs + 2)) + 1;
 	drains = after.drains - before.drains;
-	ksft_print_msg("%u rounds in %.1fs, %u with work: %lu pages cleared, %lu of them not the test's; %lu drains, bound %lu (%lu resets)\n",
-		       DRAIN_ROUNDS, secs, worked, zeroed, extra, drains, bound, resets);
+	ksft_print_msg("%u rounds in %.1fs, %u with work: %lu pages cleared, %lu of them not the test's, %lu freed; %lu drains, bound %lu (%lu resets)\n",
+		       DRAIN_ROUNDS, secs, worked, zeroed, extra, pgfree1 - pgfree0, drains, bound,
+		       resets);
 	ASSERT_LE(DRAIN_ROUNDS / 2, worked)
 		TH_LOG("kprezerod cleared nothing in %u of %u rounds: nothing to drain after",
 		       DRAIN_ROUNDS - worked, DRAIN_ROUNDS);
