@@ -224,7 +224,7 @@ TEST(drain_backoff)
 	struct knobs saved;
 	double secs;
 
-	if (vmstat_read("prezero_drains", &zeroed))
+	if (vmstat_read("prezero_drains", &drains))
 		SKIP(return, "no prezero_drains in /proc/vmstat (a series without the drain count)");
 	ASSERT_EQ(0, meminfo_kb("MemTotal", &memtotal_kb));
 	knobs_save(&saved);
